@@ -1,0 +1,207 @@
+"""autograd_lite: tensors and automatic differentiation the way PyTorch does them, in NumPy.
+
+``import autograd_lite as torch`` runs the tensor and autograd code of a beginner course with
+torch's results: the same values, dtypes, printing, ``grad_fn`` names, errors and higher-order
+derivatives.  The whole engine is ``_engine.py``; every operation, with its forward and its
+gradient rule side by side, is in ``_ops.py``.
+"""
+
+from __future__ import annotations
+
+from . import (
+    _ops,  # noqa: F401 - binds the operations to Tensor
+    autograd,
+    cuda,
+)
+from ._creation import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    logspace,
+    manual_seed,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    seed,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from ._dtype import (
+    bool_ as bool,  # noqa: A004 - torch.bool
+)
+from ._dtype import (
+    dtype,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    promote_types,
+    result_type,
+    set_default_dtype,
+    uint8,
+)
+from ._engine import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from ._legacy import LEGACY_TYPES
+from ._ops import (
+    abs,
+    absolute,
+    add,
+    all,
+    allclose,
+    amax,
+    any,
+    argmax,
+    argmin,
+    bmm,
+    broadcast_to,
+    cat,
+    clamp,
+    clamp_max,
+    clamp_min,
+    clip,
+    clone,
+    concat,
+    concatenate,
+    cos,
+    count_nonzero,
+    cumsum,
+    div,
+    divide,
+    dot,
+    eq,
+    equal,
+    exp,
+    expm1,
+    flatten,
+    flip,
+    floor_divide,
+    ge,
+    ger,
+    gt,
+    inner,
+    isclose,
+    isfinite,
+    isinf,
+    isnan,
+    le,
+    log,
+    log1p,
+    log_softmax,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    lt,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    mm,
+    mul,
+    multiply,
+    mv,
+    narrow,
+    ne,
+    neg,
+    negative,
+    norm,
+    outer,
+    permute,
+    pow,
+    reciprocal,
+    relu,
+    remainder,
+    reshape,
+    rsub,
+    select,
+    sigmoid,
+    sign,
+    sin,
+    softmax,
+    sqrt,
+    square,
+    squeeze,
+    stack,
+    std,
+    sub,
+    subtract,
+    sum,
+    swapaxes,
+    swapdims,
+    t,
+    tan,
+    tanh,
+    transpose,
+    true_divide,
+    unbind,
+    unsqueeze,
+    var,
+    where,
+)
+from ._printing import get_printoptions, printoptions, set_printoptions
+from ._tensor import Size, Tensor, device
+
+float = float32  # noqa: A001 - torch.float
+double = float64
+half = float16
+long = int64
+int = int32  # noqa: A001 - torch.int
+short = int16
+
+FloatTensor = LEGACY_TYPES["FloatTensor"]
+DoubleTensor = LEGACY_TYPES["DoubleTensor"]
+HalfTensor = LEGACY_TYPES["HalfTensor"]
+LongTensor = LEGACY_TYPES["LongTensor"]
+IntTensor = LEGACY_TYPES["IntTensor"]
+ShortTensor = LEGACY_TYPES["ShortTensor"]
+CharTensor = LEGACY_TYPES["CharTensor"]
+ByteTensor = LEGACY_TYPES["ByteTensor"]
+BoolTensor = LEGACY_TYPES["BoolTensor"]
+
+__version__ = "0.1.0"
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> int:
+    return input.numel()
+
+
+def is_floating_point(input: Tensor) -> bool:
+    return input.is_floating_point()
+
+
+def __getattr__(name):
+    # The graph drawer loads on first use, so `import autograd_lite` stays fast.
+    if name == "viz":
+        from . import viz
+
+        return viz
+    raise AttributeError(f"module 'autograd_lite' has no attribute '{name}'")

@@ -1,0 +1,294 @@
+"""Making tensors: from data (``tensor``, ``as_tensor``, ``from_numpy``) and from shapes."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+
+from . import _dtype
+from ._errors import check_device, hint
+from ._tensor import Size, Tensor, make_tensor
+
+COPY_CONSTRUCT_WARNING = (
+    "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+    "sourceTensor.detach().clone().requires_grad_(True), rather than torch.tensor(sourceTensor)."
+)
+
+
+def _finish(data: np.ndarray, requires_grad: bool) -> Tensor:
+    t = make_tensor(data)
+    if requires_grad:
+        if data.dtype.kind != "f":
+            raise RuntimeError(
+                "Only Tensors of floating point and complex dtype can require gradients"
+                + hint(
+                    f"this tensor is {_dtype.FROM_NUMPY[data.dtype]}; write the numbers as floats "
+                    "(2.0, not 2) or pass dtype=torch.float32"
+                )
+            )
+        t._requires_grad = True
+    return t
+
+
+def _check_ragged(data, depth=0) -> None:
+    """torch's message for lists of unequal length, instead of NumPy's."""
+    if not isinstance(data, (list, tuple)) or not data:
+        return
+    lengths = [len(x) if isinstance(x, (list, tuple)) else None for x in data]
+    first = lengths[0]
+    for n in lengths[1:]:
+        if n != first:
+            if first is None or n is None:
+                raise TypeError(f"not a sequence at dim {depth + 1}")
+            raise ValueError(f"expected sequence of length {first} at dim {depth + 1} (got {n})")
+    for x in data:
+        _check_ragged(x, depth + 1)
+
+
+def _unwrap(data):
+    """Lists may hold one-element tensors (torch allows ``tensor([t1, t2])``)."""
+    if isinstance(data, Tensor):
+        return data._data
+    if isinstance(data, (list, tuple)):
+        return [_unwrap(x) for x in data]
+    return data
+
+
+def _infer_dtype(data, array: np.ndarray) -> _dtype.dtype:
+    """torch's inference: Python ints -> int64, floats -> the default float, NumPy keeps its own."""
+    if isinstance(data, (np.ndarray, np.generic)):
+        return _dtype.from_numpy_dtype(array.dtype)
+    kind = array.dtype.kind
+    if kind == "b":
+        return _dtype.bool_
+    if kind in "iu":
+        return _dtype.int64
+    if kind == "f":
+        if _holds_numpy_float64(data):
+            return _dtype.float64
+        return _dtype.get_default_dtype()
+    if array.size == 0:
+        return _dtype.get_default_dtype()
+    raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+
+
+def _holds_numpy_float64(data) -> bool:
+    if isinstance(data, np.floating):
+        return data.dtype == np.float64 and type(data) is not float
+    return False
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (a number, nested lists, or a NumPy array)."""
+    check_device(device)
+    if isinstance(data, Tensor):
+        warnings.warn(COPY_CONSTRUCT_WARNING, UserWarning, stacklevel=2)
+        data = data._data
+    _check_ragged(data)
+    raw = _unwrap(data)
+    array = np.array(raw)
+    if array.dtype == object:
+        raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+    if array.dtype.kind in "US":
+        raise TypeError(f"new(): invalid data type '{array.dtype.kind == 'U' and 'str'}'")
+    target = _dtype.as_dtype(dtype) if dtype is not None else _infer_dtype(data, array)
+    return _finish(np.array(array, dtype=target.np, copy=True), requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like tensor(), but shares memory with a NumPy array (or returns a tensor as is)."""
+    check_device(device)
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    if isinstance(data, np.ndarray) and (dtype is None or _dtype.as_dtype(dtype).np == data.dtype):
+        return from_numpy(data)
+    return tensor(data, dtype=dtype)
+
+
+def from_numpy(array) -> Tensor:
+    """A tensor sharing memory with ``array``: changes to one show in the other."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    _dtype.from_numpy_dtype(array.dtype)  # refuses unsupported dtypes with torch's message
+    return make_tensor(array)
+
+
+def legacy_data(args, default: _dtype.dtype) -> Tensor:
+    """``torch.Tensor(2, 3)`` (sizes, uninitialized) or ``torch.Tensor([1, 2])`` (data)."""
+    if len(args) == 1 and not isinstance(args[0], numbers.Integral):
+        return tensor(args[0], dtype=default)
+    return make_tensor(np.zeros(_size(args), dtype=default.np))
+
+
+def _size(size) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
+        size = size[0]
+    for s in size:
+        if not isinstance(s, (numbers.Integral, np.integer)) or isinstance(s, bool):
+            raise TypeError(
+                f"zeros(): argument 'size' must be tuple of ints, but found element of type "
+                f"{type(s).__name__} at pos 0"
+            )
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
+    return tuple(int(s) for s in size)
+
+
+def _float_or(dtype) -> _dtype.dtype:
+    return _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+
+
+def _filled(size, value, dtype, requires_grad, device) -> Tensor:
+    check_device(device)
+    return _finish(np.full(_size(size), value, dtype=_float_or(dtype).np), requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _filled(size, 0, dtype, requires_grad, device)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _filled(size, 1, dtype, requires_grad, device)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uninitialized in torch; here zeros (a student should never rely on the contents)."""
+    return _filled(size, 0, dtype, requires_grad, device)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if dtype is None:
+        dtype = _dtype.scalar_dtype(fill_value)
+    return _filled(
+        (size,) if isinstance(size, int) else size, fill_value, dtype, requires_grad, device
+    )
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    check_device(device)
+    return _finish(np.eye(n, n if m is None else m, dtype=_float_or(dtype).np), requires_grad)
+
+
+def _like(fn, input: Tensor, dtype, requires_grad, **kw) -> Tensor:
+    return fn(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad, **kw)
+
+
+def zeros_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _like(zeros, input, dtype, requires_grad, device=device)
+
+
+def ones_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _like(ones, input, dtype, requires_grad, device=device)
+
+
+def empty_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _like(empty, input, dtype, requires_grad, device=device)
+
+
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return full(input.shape, fill_value, dtype or input.dtype, device, requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Ints give int64, any float gives the default float dtype (NumPy would say float64)."""
+    check_device(device)
+    if end is None:
+        start, end = 0, start
+    values = [_number(v) for v in (start, end, step)]
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if dtype is None:
+        floating = any(isinstance(v, float) for v in values)
+        dtype = _dtype.get_default_dtype() if floating else _dtype.int64
+    dtype = _dtype.as_dtype(dtype)
+    count = max(int(np.ceil((values[1] - values[0]) / values[2])), 0)
+    # torch computes start + i * step in double precision, then casts.
+    data = (values[0] + np.arange(count, dtype=np.float64) * values[2]).astype(dtype.np)
+    if dtype.category != _dtype.FLOATING and all(isinstance(v, int) for v in values):
+        data = np.arange(values[0], values[1], values[2], dtype=dtype.np)
+    return _finish(data, requires_grad)
+
+
+def _number(v):
+    return v.item() if isinstance(v, Tensor) else v
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """torch's algorithm: step from the start for the first half, from the end for the rest."""
+    check_device(device)
+    dtype = _float_or(dtype)
+    start, end = _number(start), _number(end)
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    if steps == 1:
+        return _finish(np.array([start], dtype=dtype.np), requires_grad)
+    ct = dtype.np if dtype.category == _dtype.FLOATING else np.float64
+    step = (ct.type(end) - ct.type(start)) / ct.type(max(steps - 1, 1))
+    i = np.arange(steps, dtype=ct)
+    half = steps // 2
+    values = np.where(
+        i < half, ct.type(start) + step * i, ct.type(end) - step * (ct.type(steps - 1) - i)
+    )
+    return _finish(values.astype(dtype.np), requires_grad)
+
+
+def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False):
+    values = linspace(start, end, steps, dtype=_dtype.float64)._data
+    return _finish((base**values).astype(_float_or(dtype).np), requires_grad)
+
+
+# --------------------------------------------------------------------------------------------
+# Random numbers: a NumPy generator (the streams differ from torch's, the distributions agree)
+# --------------------------------------------------------------------------------------------
+
+_generator = np.random.default_rng()
+
+
+def manual_seed(seed: int):
+    global _generator
+    _generator = np.random.default_rng(int(seed))
+    return _generator
+
+
+seed = manual_seed
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    check_device(device)
+    dt = _float_or(dtype)
+    return _finish(_generator.random(_size(size)).astype(dt.np), requires_grad)
+
+
+def randn(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    check_device(device)
+    dt = _float_or(dtype)
+    return _finish(_generator.standard_normal(_size(size)).astype(dt.np), requires_grad)
+
+
+def rand_like(input, dtype=None, requires_grad=False) -> Tensor:
+    return rand(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def randn_like(input, dtype=None, requires_grad=False) -> Tensor:
+    return randn(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    check_device(device)
+    if high is None:
+        low, high = 0, low
+    dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.int64
+    return _finish(_generator.integers(low, high, size=_size(size)).astype(dt.np), requires_grad)
+
+
+def randperm(n: int, dtype=None, device=None, requires_grad=False) -> Tensor:
+    check_device(device)
+    dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.int64
+    return _finish(_generator.permutation(n).astype(dt.np), requires_grad)
+
+
+def normal(mean=0.0, std=1.0, size=None, dtype=None) -> Tensor:
+    dt = _float_or(dtype)
+    return make_tensor(_generator.normal(mean, std, _size(size or ())).astype(dt.np))

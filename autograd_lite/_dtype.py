@@ -1,0 +1,175 @@
+"""Dtypes and torch's type-promotion rules (which are not NumPy's).
+
+torch decides a result dtype in two steps:
+
+1. Within one *kind* of operand, promote as usual (int32 + int64 -> int64).  The kinds, by
+   priority, are: tensors with dimensions, zero-dimensional tensors, and Python numbers.
+2. A lower-priority operand only matters when it is of a higher *category*
+   (bool < integer < floating): ``int64_tensor * 2.5`` is float32 (a Python float means the
+   default float dtype), but ``float32_tensor + float64_zero_dim_tensor`` stays float32.
+
+NumPy would answer float64 for both, which is why the library never lets NumPy pick.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+BOOL, INTEGER, FLOATING = 0, 1, 2
+
+
+class dtype:  # noqa: N801 - named like torch.dtype
+    """A torch dtype: ``autograd_lite.float32`` prints as ``torch.float32``."""
+
+    __slots__ = ("name", "np", "category", "itemsize", "legacy_name")
+
+    def __init__(self, name: str, np_dtype, category: int, legacy_name: str):
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.category = category
+        self.itemsize = self.np.itemsize
+        self.legacy_name = legacy_name  # torch.FloatTensor and friends
+
+    @property
+    def is_floating_point(self) -> bool:
+        return self.category == FLOATING
+
+    @property
+    def is_complex(self) -> bool:
+        return False
+
+    @property
+    def is_signed(self) -> bool:
+        return self.np.kind in "if"
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+    def __reduce__(self):
+        return self.name  # pickles as the module attribute of that name
+
+
+bool_ = dtype("bool", np.bool_, BOOL, "BoolTensor")
+uint8 = dtype("uint8", np.uint8, INTEGER, "ByteTensor")
+int8 = dtype("int8", np.int8, INTEGER, "CharTensor")
+int16 = dtype("int16", np.int16, INTEGER, "ShortTensor")
+int32 = dtype("int32", np.int32, INTEGER, "IntTensor")
+int64 = dtype("int64", np.int64, INTEGER, "LongTensor")
+float16 = dtype("float16", np.float16, FLOATING, "HalfTensor")
+float32 = dtype("float32", np.float32, FLOATING, "FloatTensor")
+float64 = dtype("float64", np.float64, FLOATING, "DoubleTensor")
+
+ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
+FROM_NUMPY = {d.np: d for d in ALL}
+# The torch names students type: torch.float, torch.double, torch.long, torch.int, ...
+ALIASES = {
+    "bool": bool_,
+    "uint8": uint8,
+    "int8": int8,
+    "int16": int16,
+    "short": int16,
+    "int32": int32,
+    "int": int32,
+    "int64": int64,
+    "long": int64,
+    "float16": float16,
+    "half": float16,
+    "float32": float32,
+    "float": float32,
+    "float64": float64,
+    "double": float64,
+}
+
+_default_float = float32
+
+
+def get_default_dtype() -> dtype:
+    return _default_float
+
+
+def set_default_dtype(d: dtype) -> None:
+    global _default_float
+    if d not in (float32, float64, float16):
+        raise TypeError("only floating-point types are supported as the default type")
+    _default_float = d
+
+
+def from_numpy_dtype(np_dtype) -> dtype:
+    try:
+        return FROM_NUMPY[np.dtype(np_dtype)]
+    except (KeyError, TypeError):
+        raise TypeError(
+            f"can't convert np.ndarray of type {np.dtype(np_dtype).type.__module__}."
+            f"{np.dtype(np_dtype).type.__name__}. The only supported types are: float64, "
+            "float32, float16, int64, int32, int16, int8, uint8, and bool."
+        ) from None
+
+
+def as_dtype(d) -> dtype:
+    """Accept a torch dtype, a NumPy dtype or a Python type (``float`` -> default float)."""
+    if isinstance(d, dtype):
+        return d
+    if d is float:
+        return _default_float
+    if d is int:
+        return int64
+    if d is bool:
+        return bool_
+    return from_numpy_dtype(d)
+
+
+def promote_types(a: dtype, b: dtype) -> dtype:
+    """torch.promote_types: the higher category wins outright; within one, the wider type."""
+    if a is b:
+        return a
+    if a.category != b.category:
+        return a if a.category > b.category else b
+    return FROM_NUMPY[np.promote_types(a.np, b.np)]
+
+
+def scalar_dtype(value) -> dtype:
+    """The dtype torch gives a Python number taking part in an operation."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool_
+    if isinstance(value, (int, np.integer)):
+        return int64
+    if isinstance(value, (float, np.floating)):
+        return _default_float
+    raise TypeError(f"unsupported operand type: {type(value).__name__}")
+
+
+def _combine(higher: dtype | None, lower: dtype | None) -> dtype | None:
+    """c10's combine_categories: a lower-priority operand wins only with a higher category."""
+    if higher is None:
+        return lower
+    if lower is None or higher.category == FLOATING:
+        return higher
+    if higher.category == BOOL or lower.category == FLOATING:
+        return promote_types(higher, lower)
+    return higher
+
+
+def result_type(*operands) -> dtype:
+    """torch.result_type for tensors and Python numbers."""
+    dims = zero_dims = numbers = None
+    for x in operands:
+        d = getattr(x, "dtype", None)
+        if isinstance(d, dtype):
+            if x.ndim:
+                dims = d if dims is None else promote_types(dims, d)
+            else:
+                zero_dims = d if zero_dims is None else promote_types(zero_dims, d)
+        else:
+            d = scalar_dtype(x)
+            numbers = d if numbers is None else promote_types(numbers, d)
+    return _combine(dims, _combine(zero_dims, numbers))
+
+
+def can_cast(source: dtype, target: dtype) -> bool:
+    """torch.can_cast: in-place results may not go down a category (float into an int tensor)."""
+    return source.category <= target.category
+
+
+def to_float(d: dtype) -> dtype:
+    """Integer and bool inputs of floating ops (exp, true division, ...) compute in the default."""
+    return d if d.category == FLOATING else _default_float

@@ -1,0 +1,32 @@
+"""Errors that teach: torch's exception class and first line, then a ``hint:`` line.
+
+The first line stays torch's word for word so that a student who searches for it finds torch
+answers; the hint says what usually causes it in a beginner's code.
+"""
+
+from __future__ import annotations
+
+
+def hint(text: str) -> str:
+    """The suffix appended to a torch message: a new line starting with ``hint:``."""
+    return f"\nhint: {text}"
+
+
+CUDA_UNAVAILABLE = "Torch not compiled with CUDA enabled" + hint(
+    "autograd_lite computes on the CPU with NumPy; torch.cuda.is_available() is False here, so "
+    "guard GPU code with `if torch.cuda.is_available():` (or use device='cpu')"
+)
+
+
+def check_device(device) -> None:
+    """Accept the CPU (and None); refuse CUDA the way a CPU-only torch build does."""
+    if device is None:
+        return
+    name = str(getattr(device, "type", device))
+    if name.startswith("cuda"):
+        raise AssertionError(CUDA_UNAVAILABLE)
+    if name not in ("cpu", "meta") and not name.startswith("cpu:"):
+        raise RuntimeError(
+            f"Expected one of cpu, cuda, ... device type at start of device string: {name}"
+            + hint("autograd_lite has only the 'cpu' device")
+        )

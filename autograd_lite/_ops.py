@@ -1,0 +1,2311 @@
+"""Every operation, with its NumPy forward and its gradient rule side by side.
+
+An operation is a :class:`Node` subclass named like torch's backward node (``MulBackward0``):
+
+* ``compute`` (NumPy in, NumPy out) is the forward;
+* ``gradient(self, grad)`` returns one gradient per input, written with the library's own tensor
+  operations, so the same rule also builds a graph when ``create_graph=True`` (that is all there is
+  to higher-order derivatives).
+
+The engine (``_engine.py``) takes care of what is common to all rules: summing a gradient back
+over broadcast dimensions and casting it to its input's dtype.
+"""
+
+from __future__ import annotations
+
+import builtins
+import collections
+import warnings
+
+import numpy as np
+
+from . import _dtype
+from ._dtype import FROM_NUMPY
+from ._engine import Node, _GradMode, edge_of
+from ._errors import hint
+from ._tensor import Size, Tensor, make_tensor
+
+# torch computes log(0) = -inf and 1/0 = inf silently; NumPy warns.  The filter is scoped to this
+# package's frames, so a student's own NumPy code keeps its warnings.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"autograd_lite\.")
+
+_int = builtins.int
+_float = builtins.float
+_bool = builtins.bool
+_NUMBER_TYPES = (_int, _float, _bool, np.number, np.bool_)
+
+
+# ============================================================================================
+# Wiring an operation into the graph
+# ============================================================================================
+
+
+class Op(Node):
+    """An operation; subclasses give ``compute`` and ``gradient``."""
+
+    __slots__ = ()
+
+    @property
+    def needs_input_grad(self) -> tuple:
+        return tuple(fn is not None for fn, _ in self.next_functions)
+
+
+def _tracks(*tensors) -> bool:
+    """Whether the result of an op on ``tensors`` must remember how it was made."""
+    if not _GradMode.enabled:
+        return False
+    for t in tensors:
+        if t.__class__ is Tensor and t._requires_grad:
+            return True
+    return False
+
+
+def _record(node: Op, inputs, out) -> Tensor:
+    """Make ``node`` the grad_fn of a new tensor holding ``out``; ``inputs`` are its edges."""
+    node.next_functions = tuple(edge_of(t) if t.__class__ is Tensor else (None, 0) for t in inputs)
+    node._input_meta = tuple(
+        (t._data.shape, t._data.dtype) if t.__class__ is Tensor else None for t in inputs
+    )
+    return make_tensor(out, node)
+
+
+def _view(out, source: Tensor, node: Op | None) -> Tensor:
+    """A result that shares ``source``'s memory: it shares its version counter too."""
+    t = _record(node, (source,), out) if node is not None else make_tensor(out)
+    t._version_cell = source._version_cell
+    t._base = source._base if source._base is not None else source
+    return t
+
+
+def _as_tensor(x) -> Tensor:
+    if x.__class__ is Tensor:
+        return x
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, np.ndarray):
+        return make_tensor(x)
+    return make_tensor(np.asarray(x, dtype=_dtype.scalar_dtype(x).np))
+
+
+def _dtype_of(t: Tensor) -> _dtype.dtype:
+    return FROM_NUMPY[t._data.dtype]
+
+
+# ============================================================================================
+# Elementwise binary operations
+# ============================================================================================
+
+
+def _broadcast_error(a, b) -> RuntimeError:
+    sa = a._data.shape
+    sb = b._data.shape if b.__class__ is Tensor else ()
+    for i in range(1, max(len(sa), len(sb)) + 1):
+        x = sa[-i] if i <= len(sa) else 1
+        y = sb[-i] if i <= len(sb) else 1
+        if x != y and x != 1 and y != 1:
+            dim = max(len(sa), len(sb)) - i
+            return RuntimeError(
+                f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
+                f"non-singleton dimension {dim}"
+                + hint(
+                    f"shapes {list(sa)} and {list(sb)} do not broadcast (compare from the right)"
+                )
+            )
+    return RuntimeError(f"cannot broadcast shapes {list(sa)} and {list(sb)}")
+
+
+def _operands(a, b):
+    """Cast both operands to torch's result dtype: returns (x, y, dtype) as NumPy values."""
+    if b.__class__ is Tensor:
+        x, y = a._data, b._data
+        if x.dtype is y.dtype or x.dtype == y.dtype:
+            return x, y, x.dtype
+        dt = _dtype.result_type(a, b).np
+        return (x if x.dtype == dt else x.astype(dt)), (y if y.dtype == dt else y.astype(dt)), dt
+    x = a._data
+    kind = x.dtype.kind
+    # A Python number only changes the dtype when it is of a higher category (torch's rule).
+    if b.__class__ is _float or isinstance(b, (_float, np.floating)):
+        if kind == "f":
+            return x, b, x.dtype
+        dt = _dtype.get_default_dtype().np
+        return x.astype(dt), b, dt
+    if isinstance(b, (_bool, np.bool_)):
+        return x, b, x.dtype
+    if isinstance(b, (_int, np.integer)):
+        if kind == "b":
+            return x.astype(np.int64), b, np.dtype(np.int64)
+        return x, b, x.dtype
+    raise TypeError(f"unsupported operand type(s): 'Tensor' and '{type(b).__name__}'")
+
+
+def _binary(cls, a: Tensor, b, out_dtype=None) -> Tensor:
+    """Apply an elementwise op on a tensor and a tensor or number (the hot path)."""
+    if b.__class__ is not Tensor and not isinstance(b, _NUMBER_TYPES):
+        if isinstance(b, Tensor):
+            pass
+        elif isinstance(b, np.ndarray):
+            b = make_tensor(b)
+        else:
+            return NotImplemented
+    x, y, dt = _operands(a, b)
+    try:
+        out = cls.compute(x, y)
+    except ValueError:
+        raise _broadcast_error(a, b) from None
+    if out_dtype is not None and out.dtype != out_dtype:
+        out = out.astype(out_dtype)
+    elif out.dtype != dt and cls.keeps_dtype:
+        out = out.astype(dt)
+    if _GradMode.enabled and (a._requires_grad or (b.__class__ is Tensor and b._requires_grad)):
+        node = cls()
+        cls.save_inputs(node, a, b)
+        return _record(node, (a, b), out)
+    return make_tensor(out)
+
+
+class BinaryOp(Op):
+    __slots__ = ()
+    keeps_dtype = True  # the result has the operands' common dtype
+
+    @staticmethod
+    def save_inputs(node, a, b) -> None:
+        """Save what the rule needs: by default nothing."""
+
+
+class Add(BinaryOp):
+    _name = "AddBackward0"
+    compute = staticmethod(np.add)
+
+    def gradient(self, grad):
+        return grad, grad
+
+
+class Sub(BinaryOp):
+    _name = "SubBackward0"
+    compute = staticmethod(np.subtract)
+
+    def gradient(self, grad):
+        return grad, -grad
+
+
+class Rsub(Op):
+    """``number - tensor``: torch records it as RsubBackward1 with a single input."""
+
+    _name = "RsubBackward1"
+
+    def gradient(self, grad):
+        return (-grad,)
+
+
+class Mul(BinaryOp):
+    _name = "MulBackward0"
+    saved_names = ("self", "other")
+    compute = staticmethod(np.multiply)
+
+    @staticmethod
+    def save_inputs(node, a, b) -> None:
+        # Like torch: keep each operand only if the *other* one needs its gradient.
+        b_needs = b.__class__ is Tensor and b._requires_grad
+        node.save(a if b_needs else None, b if a._requires_grad else None)
+
+    def gradient(self, grad):
+        a, b = self.saved_tensors
+        return (grad * b if b is not None else None), (grad * a if a is not None else None)
+
+
+class Div(BinaryOp):
+    _name = "DivBackward0"
+    saved_names = ("self", "other")
+    keeps_dtype = False
+
+    @staticmethod
+    def compute(x, y):
+        return np.true_divide(x, y)
+
+    @staticmethod
+    def save_inputs(node, a, b) -> None:
+        b_needs = b.__class__ is Tensor and b._requires_grad
+        node.save(a if b_needs else None, b)
+
+    def gradient(self, grad):
+        a, b = self.saved_tensors
+        grad_a = grad / b if self.next_functions[0][0] is not None else None
+        grad_b = -grad * a / (b * b) if a is not None else None
+        return grad_a, grad_b
+
+
+class PowTensor(BinaryOp):
+    """``tensor ** tensor``."""
+
+    _name = "PowBackward1"
+    saved_names = ("self", "exponent", "result")
+    compute = staticmethod(np.power)
+
+    @staticmethod
+    def save_inputs(node, a, b) -> None:
+        node.save(a, b)
+
+    def gradient(self, grad):
+        base, exponent = self.saved_tensors
+        grad_base = grad_exp = None
+        if self.next_functions[0][0] is not None:
+            grad_base = grad * exponent * base ** (exponent - 1)
+        if self.next_functions[1][0] is not None:
+            # d/dy x**y = x**y * log(x), taken as 0 where x == 0 and y >= 0 (torch's convention)
+            safe = where((base == 0) & (exponent >= 0), 0.0, grad * base**exponent * base.log())
+            grad_exp = safe
+        return grad_base, grad_exp
+
+
+class Maximum(BinaryOp):
+    _name = "MaximumBackward0"
+    saved_names = ("self", "other")
+    compute = staticmethod(np.maximum)
+
+    @staticmethod
+    def save_inputs(node, a, b) -> None:
+        node.save(a, b)
+
+    def gradient(self, grad):
+        a, b = self.saved_tensors
+        return _split_ties(grad, a > b, a == b), _split_ties(grad, b > a, a == b)
+
+
+class Minimum(Maximum):
+    _name = "MinimumBackward0"
+    compute = staticmethod(np.minimum)
+
+    def gradient(self, grad):
+        a, b = self.saved_tensors
+        return _split_ties(grad, a < b, a == b), _split_ties(grad, b < a, a == b)
+
+
+def _split_ties(grad, wins, ties):
+    """The winner takes the gradient; a tie shares it equally (torch's rule)."""
+    return grad * wins + grad * ties / 2
+
+
+class Remainder(BinaryOp):
+    _name = "RemainderBackward0"
+    compute = staticmethod(np.remainder)
+
+    def gradient(self, grad):
+        return grad, None
+
+
+def _compare(ufunc):
+    def op(a, b):
+        if b.__class__ is not Tensor and isinstance(b, np.ndarray):
+            b = make_tensor(b)
+        if b is None or not (isinstance(b, (Tensor,) + _NUMBER_TYPES)):
+            return NotImplemented
+        x, y, _ = _operands(a, b) if isinstance(a, Tensor) else (a, b, None)
+        try:
+            return make_tensor(np.asarray(ufunc(x, y)) if np.ndim(x) else ufunc(x, y))
+        except ValueError:
+            raise _broadcast_error(a, b) from None
+
+    op.__name__ = ufunc.__name__
+    return op
+
+
+eq = _compare(np.equal)
+ne = _compare(np.not_equal)
+lt = _compare(np.less)
+le = _compare(np.less_equal)
+gt = _compare(np.greater)
+ge = _compare(np.greater_equal)
+logical_and = _compare(np.logical_and)
+logical_or = _compare(np.logical_or)
+logical_xor = _compare(np.logical_xor)
+
+
+def _bitwise(ufunc, symbol):
+    def op(a, b):
+        if not isinstance(b, (Tensor,) + _NUMBER_TYPES):
+            return NotImplemented
+        x, y, dt = _operands(a, _as_tensor(b) if isinstance(b, np.ndarray) else b)
+        if np.dtype(dt).kind == "f":
+            raise RuntimeError(
+                f"\"{ufunc.__name__}_cpu\" not implemented for '{_dtype.FROM_NUMPY[dt].name}'"
+                + hint(f"{symbol} is for bool or integer tensors (masks); floats need comparisons")
+            )
+        return make_tensor(ufunc(x, y))
+
+    return op
+
+
+bitwise_and = _bitwise(np.bitwise_and, "&")
+bitwise_or = _bitwise(np.bitwise_or, "|")
+bitwise_xor = _bitwise(np.bitwise_xor, "^")
+
+
+def logical_not(x: Tensor) -> Tensor:
+    return make_tensor(np.logical_not(x._data))
+
+
+def bitwise_not(x: Tensor) -> Tensor:
+    if x._data.dtype.kind == "f":
+        raise TypeError(
+            "~ (operator.invert) is only implemented on integer and Boolean-type tensors"
+        )
+    return make_tensor(np.invert(x._data))
+
+
+def add(input, other, *, alpha=1) -> Tensor:
+    if alpha != 1:
+        other = other * alpha
+    if input.__class__ is not Tensor and not isinstance(input, Tensor):
+        return _binary(Add, _as_tensor(other), input)
+    return _binary(Add, input, other)
+
+
+def sub(input, other, *, alpha=1) -> Tensor:
+    if alpha != 1:
+        other = other * alpha
+    return _binary(Sub, _as_tensor(input), other)
+
+
+subtract = sub
+
+
+def rsub(tensor: Tensor, number) -> Tensor:
+    """``number - tensor``."""
+    if isinstance(number, Tensor):
+        return sub(number, tensor)
+    x, y, dt = _operands(tensor, number)
+    out = np.subtract(y, x)
+    if out.dtype != dt:
+        out = out.astype(dt)
+    if _tracks(tensor):
+        return _record(Rsub(), (tensor,), out)
+    return make_tensor(out)
+
+
+def mul(input, other) -> Tensor:
+    if input.__class__ is not Tensor and not isinstance(input, Tensor):
+        input, other = other, input
+    return _binary(Mul, input, other)
+
+
+multiply = mul
+
+
+def div(input, other, *, rounding_mode=None) -> Tensor:
+    if rounding_mode is not None:
+        return floor_divide(input, other) if rounding_mode == "floor" else _trunc_div(input, other)
+    input = _as_tensor(input)
+    dt = _dtype.to_float(_dtype.result_type(input, other))
+    if input._data.dtype.kind != "f":
+        input = make_tensor(input._data.astype(dt.np))  # ints divide in the default float
+    return _binary(Div, input, other, out_dtype=dt.np)
+
+
+divide = true_divide = div
+
+
+def rdiv(tensor: Tensor, number) -> Tensor:
+    """``number / tensor``: torch computes ``tensor.reciprocal() * number``."""
+    if isinstance(number, Tensor):
+        return div(number, tensor)
+    return mul(reciprocal(tensor), number)
+
+
+def floor_divide(input, other) -> Tensor:
+    x, y, dt = _operands(_as_tensor(input), other)
+    return make_tensor(np.asarray(np.floor_divide(x, y)).astype(dt))
+
+
+def _trunc_div(input, other) -> Tensor:
+    x, y, dt = _operands(_as_tensor(input), other)
+    return make_tensor(np.asarray(np.trunc(np.true_divide(x, y))).astype(dt))
+
+
+def remainder(input, other) -> Tensor:
+    return _binary(Remainder, _as_tensor(input), other)
+
+
+fmod = remainder
+
+
+def maximum(input: Tensor, other: Tensor) -> Tensor:
+    return _binary(Maximum, input, _require_tensor(other, "maximum"))
+
+
+def minimum(input: Tensor, other: Tensor) -> Tensor:
+    return _binary(Minimum, input, _require_tensor(other, "minimum"))
+
+
+def _require_tensor(x, name: str) -> Tensor:
+    if isinstance(x, np.ndarray):
+        return make_tensor(x)
+    if not isinstance(x, Tensor):
+        raise TypeError(
+            f"{name}(): argument 'other' (position 2) must be Tensor, not {type(x).__name__}"
+        )
+    return x
+
+
+# ============================================================================================
+# Powers
+# ============================================================================================
+
+
+class Pow(Op):
+    """``tensor ** number``."""
+
+    _name = "PowBackward0"
+    saved_names = ("self",)
+
+    def gradient(self, grad):
+        (x,) = self.saved_tensors
+        e = self.exponent
+        if e == 0:
+            return (grad * 0,)
+        return (grad * (e * x ** (e - 1)),)
+
+
+class RPow(Op):
+    """``number ** tensor``."""
+
+    _name = "PowBackward2"
+
+    def gradient(self, grad):
+        return (grad * self.saved_result * np.log(self.base),)
+
+
+def pow(input, exponent) -> Tensor:  # noqa: A001 - torch's name
+    if not isinstance(input, Tensor):
+        return _rpow(_as_tensor(exponent), input)
+    if isinstance(exponent, Tensor):
+        if exponent._data.ndim == 0 and not exponent._requires_grad and not input._data.ndim == 0:
+            pass  # still a tensor exponent in torch: PowBackward1
+        return _binary(PowTensor, input, exponent)
+    if isinstance(exponent, np.ndarray):
+        return _binary(PowTensor, input, make_tensor(exponent))
+    x, e, dt = _operands(input, exponent)
+    if np.dtype(dt).kind in "iu" and isinstance(e, (_int, np.integer)) and e < 0:
+        raise RuntimeError(
+            "Integers to negative integer powers are not allowed."
+            + hint("use a float base, e.g. x.float() ** -1 or 1 / x")
+        )
+    out = np.power(x, e)
+    if out.dtype != dt:
+        out = out.astype(dt)
+    if _tracks(input):
+        node = Pow()
+        node.exponent = e
+        node.save(input)
+        return _record(node, (input,), out)
+    return make_tensor(out)
+
+
+def _rpow(exponent: Tensor, base) -> Tensor:
+    x, b, dt = _operands(exponent, base)
+    if np.dtype(dt).kind != "f" and isinstance(base, _float):
+        dt = _dtype.get_default_dtype().np
+    out = np.power(np.asarray(b, dtype=dt), x)
+    out = out.astype(dt) if out.dtype != dt else out
+    if _tracks(exponent):
+        node = RPow()
+        node.base = base
+        t = _record(node, (exponent,), out)
+        node.save_result(t)
+        return t
+    return make_tensor(out)
+
+
+def square(x: Tensor) -> Tensor:
+    return pow(x, 2)
+
+
+# ============================================================================================
+# Elementwise unary operations
+# ============================================================================================
+
+
+def _unary(cls, x: Tensor, *, floating=True) -> Tensor:
+    """Apply an elementwise function; ints compute in the default float dtype, like torch."""
+    data = x._data
+    if floating and data.dtype.kind != "f":
+        data = data.astype(_dtype.get_default_dtype().np)
+    out = cls.compute(data)
+    if _GradMode.enabled and x._requires_grad:
+        node = cls()
+        t = _record(node, (x,), out)
+        if cls.saves == "input":
+            node.save(x)
+        elif cls.saves == "result":
+            node.save_result(t)
+        return t
+    return make_tensor(out)
+
+
+class UnaryOp(Op):
+    __slots__ = ()
+    saves = "input"  # or "result", or None
+
+
+class Neg(UnaryOp):
+    _name = "NegBackward0"
+    compute = staticmethod(np.negative)
+    saves = None
+
+    def gradient(self, grad):
+        return (-grad,)
+
+
+class Abs(UnaryOp):
+    _name = "AbsBackward0"
+    saved_names = ("self",)
+    compute = staticmethod(np.abs)
+
+    def gradient(self, grad):
+        (x,) = self.saved_tensors
+        return (grad * sign(x),)
+
+
+class Sign(UnaryOp):
+    _name = "SignBackward0"
+    compute = staticmethod(np.sign)
+    saves = None
+
+    def gradient(self, grad):
+        return (grad * 0,)
+
+
+class Exp(UnaryOp):
+    _name = "ExpBackward0"
+    compute = staticmethod(np.exp)
+    saves = "result"
+
+    def gradient(self, grad):
+        return (grad * self.saved_result,)
+
+
+class Log(UnaryOp):
+    _name = "LogBackward0"
+    saved_names = ("self",)
+    compute = staticmethod(np.log)
+
+    def gradient(self, grad):
+        (x,) = self.saved_tensors
+        return (grad / x,)
+
+
+class Sqrt(UnaryOp):
+    _name = "SqrtBackward0"
+    compute = staticmethod(np.sqrt)
+    saves = "result"
+
+    def gradient(self, grad):
+        return (grad / (2 * self.saved_result),)
+
+
+class Sin(UnaryOp):
+    _name = "SinBackward0"
+    saved_names = ("self",)
+    compute = staticmethod(np.sin)
+
+    def gradient(self, grad):
+        (x,) = self.saved_tensors
+        return (grad * cos(x),)
+
+
+class Cos(UnaryOp):
+    _name = "CosBackward0"
+    saved_names = ("self",)
+    compute = staticmethod(np.cos)
+
+    def gradient(self, grad):
+        (x,) = self.saved_tensors
+        return (grad * -sin(x),)
+
+
+class Tan(UnaryOp):
+    _name = "TanBackward0"
+    compute = staticmethod(np.tan)
+    saves = "result"
+
+    def gradient(self, grad):
+        return (grad * (1 + self.saved_result**2),)
+
+
+class Tanh(UnaryOp):
+    _name = "TanhBackward0"
+    compute = staticmethod(np.tanh)
+    saves = "result"
+
+    def gradient(self, grad):
+        y = self.saved_result
+        return (grad * (1 - y * y),)
+
+
+class Sigmoid(UnaryOp):
+    _name = "SigmoidBackward0"
+    saves = "result"
+
+    @staticmethod
+    def compute(x):
+        # Split by sign so that exp never overflows.
+        e = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype)[()]
+
+    def gradient(self, grad):
+        y = self.saved_result
+        return (grad * (y * (1 - y)),)
+
+
+class Relu(UnaryOp):
+    _name = "ReluBackward0"
+    saves = "result"
+
+    @staticmethod
+    def compute(x):
+        return np.maximum(x, 0).astype(x.dtype, copy=False)
+
+    def gradient(self, grad):
+        return (grad * (self.saved_result > 0),)
+
+
+class Reciprocal(UnaryOp):
+    _name = "ReciprocalBackward0"
+    compute = staticmethod(np.reciprocal)
+    saves = "result"
+
+    def gradient(self, grad):
+        y = self.saved_result
+        return (-grad * (y * y),)
+
+
+class Log1p(UnaryOp):
+    _name = "Log1PBackward0"
+    saved_names = ("self",)
+    compute = staticmethod(np.log1p)
+
+    def gradient(self, grad):
+        (x,) = self.saved_tensors
+        return (grad / (1 + x),)
+
+
+class Expm1(UnaryOp):
+    _name = "Expm1Backward0"
+    compute = staticmethod(np.expm1)
+    saves = "result"
+
+    def gradient(self, grad):
+        return (grad * (self.saved_result + 1),)
+
+
+def neg(x: Tensor) -> Tensor:
+    if x._data.dtype.kind == "b":
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+            "invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+    return _unary(Neg, x, floating=False)
+
+
+negative = neg
+
+
+def abs(x: Tensor) -> Tensor:  # noqa: A001
+    return _unary(Abs, x, floating=False)
+
+
+absolute = abs
+
+
+def sign(x: Tensor) -> Tensor:
+    return _unary(Sign, x, floating=False)
+
+
+def exp(x: Tensor) -> Tensor:
+    return _unary(Exp, x)
+
+
+def log(x: Tensor) -> Tensor:
+    return _unary(Log, x)
+
+
+def sqrt(x: Tensor) -> Tensor:
+    return _unary(Sqrt, x)
+
+
+def sin(x: Tensor) -> Tensor:
+    return _unary(Sin, x)
+
+
+def cos(x: Tensor) -> Tensor:
+    return _unary(Cos, x)
+
+
+def tan(x: Tensor) -> Tensor:
+    return _unary(Tan, x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    return _unary(Tanh, x)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return _unary(Sigmoid, x)
+
+
+def relu(x: Tensor) -> Tensor:
+    return _unary(Relu, x, floating=False)
+
+
+def reciprocal(x: Tensor) -> Tensor:
+    return _unary(Reciprocal, x)
+
+
+def log1p(x: Tensor) -> Tensor:
+    return _unary(Log1p, x)
+
+
+def expm1(x: Tensor) -> Tensor:
+    return _unary(Expm1, x)
+
+
+class Clamp(Op):
+    """``clamp(min, max)`` with numbers: the gradient passes where the input was inside."""
+
+    _name = "ClampBackward1"
+    saved_names = ("self",)
+
+    def gradient(self, grad):
+        (x,) = self.saved_tensors
+        inside = _inside(x, self.min, self.max)
+        return (grad * inside,)
+
+
+class ClampTensor(Op):
+    """``clamp(min, max)`` with tensor bounds: each bound gets the gradient where it won."""
+
+    _name = "ClampBackward0"
+    saved_names = ("self", "min", "max")
+
+    def gradient(self, grad):
+        x, lo, hi = self.saved_tensors
+        grads = [grad * _inside(x, lo, hi), None, None]
+        if lo is not None and self.next_functions[1][0] is not None:
+            grads[1] = grad * (x < lo)
+        if hi is not None and self.next_functions[2][0] is not None:
+            grads[2] = grad * (x > hi)
+        return tuple(grads)
+
+
+def _inside(x, lo, hi):
+    mask = None
+    if lo is not None:
+        mask = x >= lo
+    if hi is not None:
+        mask = (x <= hi) if mask is None else mask & (x <= hi)
+    return mask
+
+
+def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        return _clamp_tensor(input, min, max)
+    dt = _dtype.result_type(input, *(v for v in (min, max) if v is not None))
+    data = input._data.astype(dt.np) if input._data.dtype != dt.np else input._data
+    out = np.clip(data, min, max)
+    out = out.astype(dt.np) if out.dtype != dt.np else out
+    if _tracks(input):
+        node = Clamp()
+        node.min, node.max = min, max
+        node.save(input)
+        return _record(node, (input,), out)
+    return make_tensor(out)
+
+
+clip = clamp
+
+
+def _clamp_tensor(input, lo, hi) -> Tensor:
+    lo = _as_tensor(lo) if lo is not None else None
+    hi = _as_tensor(hi) if hi is not None else None
+    out = input._data
+    if lo is not None:
+        out = np.maximum(out, lo._data)
+    if hi is not None:
+        out = np.minimum(out, hi._data)
+    if _tracks(input, lo, hi):
+        node = ClampTensor()
+        node.save(input, lo, hi)
+        return _record(node, (input, lo, hi), out)
+    return make_tensor(out)
+
+
+def clamp_min(input, min):  # noqa: A002
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):  # noqa: A002
+    return clamp(input, max=max)
+
+
+class Where(Op):
+    _name = "WhereBackward0"
+    saved_names = ("condition",)
+
+    def gradient(self, grad):
+        cond = self.condition
+        return where(cond, grad, 0.0), where(cond, 0.0, grad)
+
+
+def where(condition, input=None, other=None) -> Tensor:
+    if input is None and other is None:
+        return tuple(make_tensor(i) for i in np.nonzero(_as_tensor(condition)._data))
+    cond = _as_tensor(condition)
+    if cond._data.dtype.kind != "b":
+        raise RuntimeError(
+            f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+            f"{_dtype_of(cond).name.capitalize()}"
+        )
+    a, b = _as_tensor_like(input, other), _as_tensor_like(other, input)
+    dt = _dtype.result_type(input, other)
+    out = np.where(cond._data, _cast(a, dt), _cast(b, dt))
+    if _tracks(a, b):
+        node = Where()
+        node.condition = cond
+        return _record(node, (a, b), out)
+    return make_tensor(out)
+
+
+def _as_tensor_like(x, like):
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, np.ndarray):
+        return make_tensor(x)
+    return x  # a Python number stays a number: it has no gradient edge
+
+
+def _cast(x, dt: _dtype.dtype):
+    if isinstance(x, Tensor):
+        return x._data if x._data.dtype == dt.np else x._data.astype(dt.np)
+    return np.asarray(x, dtype=dt.np)
+
+
+# ============================================================================================
+# Reductions
+# ============================================================================================
+
+
+def _dims(dim, ndim: int) -> tuple:
+    """Normalize ``dim`` (None, int or tuple) to positive ints, with torch's error."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, (_int, np.integer)) else tuple(dim)
+    rank = builtins.max(ndim, 1)
+    out = []
+    for d in dims:
+        if not -rank <= d < rank:
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], but "
+                f"got {d})"
+            )
+        out.append(d % rank)
+    return tuple(out) if ndim else ()
+
+
+def _expand_back(grad: Tensor, shape, dims, keepdim: bool) -> Tensor:
+    """Broadcast a reduced gradient back to the input's shape (differentiably)."""
+    if not keepdim and dims:
+        kept = list(shape)
+        for d in dims:
+            kept[d] = 1
+        grad = grad.reshape(tuple(kept))
+    return grad.expand(shape)
+
+
+class Sum(Op):
+    _name = "SumBackward0"
+
+    def gradient(self, grad):
+        return (_expand_back(grad, self.shape, self.dims, self.keepdim),)
+
+
+def sum(input: Tensor, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A001
+    data = input._data
+    if dtype is not None:
+        data = data.astype(_dtype.as_dtype(dtype).np)
+    elif data.dtype.kind in "biu":
+        data = data.astype(np.int64)  # torch sums integers (and bools) as int64
+    dims = _dims(dim, data.ndim)
+    out = np.sum(data, axis=dims, keepdims=keepdim)
+    if _tracks(input):
+        node = Sum()
+        node._name = "SumBackward0" if dim is None else "SumBackward1"
+        node.shape, node.dims, node.keepdim = data.shape, dims, keepdim
+        return _record(node, (input,), out)
+    return make_tensor(out)
+
+
+class Mean(Op):
+    _name = "MeanBackward0"
+
+    def gradient(self, grad):
+        return (_expand_back(grad, self.shape, self.dims, self.keepdim) / self.count,)
+
+
+def mean(input: Tensor, dim=None, keepdim=False, *, dtype=None) -> Tensor:
+    data = input._data
+    if dtype is not None:
+        data = data.astype(_dtype.as_dtype(dtype).np)
+    if data.dtype.kind != "f":
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or "
+            f"complex dtype. Got: {_scalar_name(data.dtype)}"
+            + hint("call .float() first: the mean of integers is not an integer")
+        )
+    dims = _dims(dim, data.ndim)
+    out = np.mean(data, axis=dims, keepdims=keepdim)
+    if out.dtype != data.dtype:
+        out = out.astype(data.dtype)
+    if _tracks(input):
+        node = Mean()
+        node._name = "MeanBackward0" if dim is None else "MeanBackward1"
+        node.shape, node.dims, node.keepdim = data.shape, dims, keepdim
+        node.count = _int(np.prod([data.shape[d] for d in dims])) if dims else 1
+        return _record(node, (input,), out)
+    return make_tensor(out)
+
+
+def _scalar_name(np_dtype) -> str:
+    from ._tensor import _scalar_type_name
+
+    return _scalar_type_name(FROM_NUMPY[np.dtype(np_dtype)])
+
+
+class VarStd(Op):
+    """var (and std = sqrt(var)) with Bessel's correction by default."""
+
+    _name = "VarBackward0"
+    saved_names = ("self",)
+
+    def gradient(self, grad):
+        (x,) = self.saved_tensors
+        centered = x - x.mean(self.dims, keepdim=True)
+        grad = _expand_back(grad, self.shape, self.dims, self.keepdim)
+        if self.std:
+            std = _expand_back(self.saved_result, self.shape, self.dims, self.keepdim)
+            return (grad * centered / (std * self.denominator),)
+        return (grad * 2 * centered / self.denominator,)
+
+
+def var(input: Tensor, dim=None, *, correction=1, keepdim=False, unbiased=None) -> Tensor:
+    return _var_std(input, dim, correction, keepdim, unbiased, std=False)
+
+
+def std(input: Tensor, dim=None, *, correction=1, keepdim=False, unbiased=None) -> Tensor:
+    return _var_std(input, dim, correction, keepdim, unbiased, std=True)
+
+
+def _var_std(input, dim, correction, keepdim, unbiased, std: bool) -> Tensor:
+    if isinstance(dim, _bool):  # the old positional var(unbiased) form
+        unbiased, dim = dim, None
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
+    data = input._data
+    dims = _dims(dim, data.ndim)
+    count = _int(np.prod([data.shape[d] for d in dims])) if dims else 1
+    out = np.var(data, axis=dims, ddof=correction, keepdims=keepdim)
+    if std:
+        out = np.sqrt(out)
+    out = out.astype(data.dtype) if out.dtype != data.dtype else out
+    if _tracks(input):
+        node = VarStd()
+        node._name = "StdBackward0" if std else "VarBackward0"
+        node.shape, node.dims, node.keepdim, node.std = data.shape, dims, keepdim, std
+        node.denominator = builtins.max(count - correction, 0)
+        node.save(input)
+        t = _record(node, (input,), out)
+        if std:
+            node.save_result(t)
+        return t
+    return make_tensor(out)
+
+
+class MaxAll(Op):
+    """max()/min() of all elements: ties share the gradient evenly."""
+
+    _name = "MaxBackward1"
+    saved_names = ("self",)
+
+    def gradient(self, grad):
+        (x,) = self.saved_tensors
+        hits = x == self.saved_result
+        return (grad * hits / hits.sum(),)
+
+
+class MaxDim(Op):
+    """max(dim)/min(dim): the gradient goes to the index that won."""
+
+    _name = "MaxBackward0"
+    saved_names = ("indices",)
+
+    def gradient(self, grad):
+        if not self.keepdim:
+            grad = grad.unsqueeze(self.dim)
+        return (grad * self.onehot,)
+
+
+_return_types = {}
+
+
+def _return_type(name: str):
+    """torch.return_types.max and friends: a named (values, indices) pair."""
+    if name not in _return_types:
+        base = collections.namedtuple(name, ["values", "indices"])
+
+        def __repr__(self):  # noqa: N807
+            return f"torch.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+
+        _return_types[name] = type(name, (base,), {"__repr__": __repr__, "__slots__": ()})
+    return _return_types[name]
+
+
+def _extreme(input: Tensor, dim, keepdim, largest: bool, name: str):
+    if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
+        return maximum(input, dim) if largest else minimum(input, dim)
+    data = input._data
+    if dim is None:
+        if data.size == 0:
+            raise RuntimeError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument."
+            )
+        out = np.max(data) if largest else np.min(data)
+        if _tracks(input):
+            node = MaxAll()
+            node._name = "MaxBackward1" if largest else "MinBackward1"
+            node.save(input)
+            t = _record(node, (input,), out)
+            node.save_result(t)
+            return t
+        return make_tensor(out)
+    (d,) = _dims(dim, data.ndim) or (0,)
+    arg = np.argmax(data, axis=d) if data.ndim else np.array(0)
+    if not largest:
+        arg = np.argmin(data, axis=d) if data.ndim else np.array(0)
+    idx = np.expand_dims(arg, d) if data.ndim else arg
+    values = np.take_along_axis(data, idx, axis=d) if data.ndim else data
+    if not keepdim and data.ndim:
+        values = np.squeeze(values, axis=d)
+    indices = make_tensor(idx if keepdim or not data.ndim else arg)
+    if data.ndim and not keepdim:
+        indices = make_tensor(arg)
+    if _tracks(input):
+        node = MaxDim()
+        node._name = "MaxBackward0" if largest else "MinBackward0"
+        node.dim, node.keepdim = d, keepdim
+        node.indices = indices
+        onehot = np.zeros(data.shape, dtype=bool)
+        if data.ndim:
+            np.put_along_axis(onehot, idx, True, axis=d)
+        else:
+            onehot = np.array(True)
+        node.onehot = make_tensor(onehot)
+        values = _record(node, (input,), values)
+    else:
+        values = make_tensor(values)
+    return _return_type(name)(values, indices)
+
+
+def max(input: Tensor, dim=None, keepdim=False):  # noqa: A001
+    return _extreme(input, dim, keepdim, True, "max")
+
+
+def min(input: Tensor, dim=None, keepdim=False):  # noqa: A001
+    return _extreme(input, dim, keepdim, False, "min")
+
+
+def amax(input, dim=None, keepdim=False):
+    return max(input, dim, keepdim).values if dim is not None else max(input)
+
+
+def argmax(input: Tensor, dim=None, keepdim=False) -> Tensor:
+    return _arg_extreme(input, dim, keepdim, np.argmax)
+
+
+def argmin(input: Tensor, dim=None, keepdim=False) -> Tensor:
+    return _arg_extreme(input, dim, keepdim, np.argmin)
+
+
+def _arg_extreme(input, dim, keepdim, fn) -> Tensor:
+    data = input._data
+    if dim is None:
+        out = np.asarray(fn(data), dtype=np.int64)
+        return make_tensor(out.reshape((1,) * data.ndim) if keepdim else out)
+    (d,) = _dims(dim, data.ndim) or (0,)
+    if not data.ndim:
+        return make_tensor(np.array(0))
+    return make_tensor(fn(data, axis=d, keepdims=keepdim).astype(np.int64))
+
+
+class Norm(Op):
+    _name = "LinalgVectorNormBackward0"
+    saved_names = ("self", "result")
+
+    def gradient(self, grad):
+        (x,) = self.saved_tensors
+        norm = _expand_back(self.saved_result, self.shape, self.dims, self.keepdim)
+        grad = _expand_back(grad, self.shape, self.dims, self.keepdim)
+        p = self.p
+        if p == 2:
+            scale = where(norm == 0, 0.0, x / norm)
+        elif p == 1:
+            scale = sign(x)
+        elif p == np.inf:
+            hits = x.abs() == norm
+            scale = sign(x) * hits / hits.sum(self.dims, keepdim=True)
+        else:
+            scale = where(norm == 0, 0.0, sign(x) * x.abs() ** (p - 1) / norm ** (p - 1))
+        return (grad * scale,)
+
+
+def norm(input: Tensor, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(
+            "linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+            f"{_scalar_name(input._data.dtype)}"
+        )
+    p = 2 if p in ("fro", None) else p
+    data = input._data
+    dims = _dims(dim, data.ndim)
+    a = np.abs(data)
+    if p == np.inf:
+        out = np.max(a, axis=dims, keepdims=keepdim)
+    elif p == 2:
+        out = np.sqrt(np.sum(a * a, axis=dims, keepdims=keepdim))
+    else:
+        out = np.sum(a**p, axis=dims, keepdims=keepdim) ** (1.0 / p)
+    out = out.astype(data.dtype) if out.dtype != data.dtype else out
+    if _tracks(input):
+        node = Norm()
+        node.p, node.shape, node.dims, node.keepdim = p, data.shape, dims, keepdim
+        node.save(input)
+        t = _record(node, (input,), out)
+        node.save_result(t)
+        return t
+    return make_tensor(out)
+
+
+class Cumsum(Op):
+    _name = "CumsumBackward0"
+
+    def gradient(self, grad):
+        # Each input adds into every later output: sum the gradients from the end.
+        return (grad.flip(self.dim).cumsum(self.dim).flip(self.dim),)
+
+
+def cumsum(input: Tensor, dim, *, dtype=None) -> Tensor:
+    data = input._data
+    if dtype is not None:
+        data = data.astype(_dtype.as_dtype(dtype).np)
+    elif data.dtype.kind in "biu":
+        data = data.astype(np.int64)
+    (d,) = _dims(dim, data.ndim) or (0,)
+    out = np.cumsum(data, axis=d) if data.ndim else data.copy()
+    if _tracks(input):
+        node = Cumsum()
+        node.dim = d
+        return _record(node, (input,), out)
+    return make_tensor(out)
+
+
+class Softmax(Op):
+    _name = "SoftmaxBackward0"
+
+    def gradient(self, grad):
+        y = self.saved_result
+        return (y * (grad - (grad * y).sum(self.dim, keepdim=True)),)
+
+
+class LogSoftmax(Op):
+    _name = "LogSoftmaxBackward0"
+
+    def gradient(self, grad):
+        y = self.saved_result
+        return (grad - y.exp() * grad.sum(self.dim, keepdim=True),)
+
+
+def softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
+    return _softmax(input, dim, dtype, Softmax, "softmax")
+
+
+def log_softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
+    return _softmax(input, dim, dtype, LogSoftmax, "log_softmax")
+
+
+def _softmax(input, dim, dtype, cls, name) -> Tensor:
+    if dim is None:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
+    data = input._data
+    if dtype is not None:
+        data = data.astype(_dtype.as_dtype(dtype).np)
+    elif data.dtype.kind != "f":
+        raise RuntimeError(f"\"{name}_lastdim_kernel_impl\" not implemented for 'Long'")
+    (d,) = _dims(dim, data.ndim) or (0,)
+    axis = d if data.ndim else None
+    shifted = data - np.max(data, axis=axis, keepdims=True)
+    if cls is Softmax:
+        e = np.exp(shifted)
+        out = e / np.sum(e, axis=axis, keepdims=True)
+    else:
+        out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    if _tracks(input):
+        node = cls()
+        node.dim = d
+        t = _record(node, (input,), out)
+        node.save_result(t)
+        return t
+    return make_tensor(out)
+
+
+def all(input: Tensor, dim=None, keepdim=False) -> Tensor:  # noqa: A001
+    return make_tensor(np.all(input._data, axis=dim, keepdims=keepdim))
+
+
+def any(input: Tensor, dim=None, keepdim=False) -> Tensor:  # noqa: A001
+    return make_tensor(np.any(input._data, axis=dim, keepdims=keepdim))
+
+
+def equal(a: Tensor, b: Tensor) -> bool:
+    return a.shape == b.shape and _bool(np.array_equal(a._data, b._data))
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    return _bool(np.allclose(_as_tensor(a)._data, _as_tensor(b)._data, rtol, atol, equal_nan))
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
+    return make_tensor(np.isclose(_as_tensor(a)._data, _as_tensor(b)._data, rtol, atol, equal_nan))
+
+
+def isnan(x: Tensor) -> Tensor:
+    return make_tensor(np.isnan(x._data))
+
+
+def isinf(x: Tensor) -> Tensor:
+    return make_tensor(np.isinf(x._data))
+
+
+def isfinite(x: Tensor) -> Tensor:
+    return make_tensor(np.isfinite(x._data))
+
+
+def count_nonzero(x: Tensor, dim=None) -> Tensor:
+    return make_tensor(np.asarray(np.count_nonzero(x._data, axis=dim), dtype=np.int64))
+
+
+# ============================================================================================
+# Shapes and views (results share memory with their input, as in torch)
+# ============================================================================================
+
+
+class Reshape(Op):
+    _name = "ViewBackward0"
+
+    def gradient(self, grad):
+        return (grad.reshape(self.shape),)
+
+
+def _infer_shape(shape, numel: int) -> tuple:
+    shape = _shape_arg(shape)
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = _int(np.prod([s for s in shape if s != -1]))
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    elif known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+def _shape_arg(shape) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
+        shape = shape[0]
+    return tuple(_int(s) for s in shape)
+
+
+def reshape(input: Tensor, *shape) -> Tensor:
+    data = input._data
+    new = _infer_shape(shape, data.size)
+    if new == data.shape:
+        return view(input, new) if _tracks(input) else _view(data.reshape(new), input, None)
+    array = np.asarray(data)
+    if array.flags.c_contiguous:
+        return view(input, new)
+    # Not viewable: torch copies (CloneBackward0) and views the copy (UnsafeViewBackward0).
+    copy = clone(input, contiguous=True)
+    out = copy._data.reshape(new)
+    if _tracks(copy):
+        node = Reshape()
+        node._name = "UnsafeViewBackward0"
+        node.shape = data.shape
+        return _record(node, (copy,), out)
+    return make_tensor(out)
+
+
+def view(input: Tensor, *shape) -> Tensor:
+    if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
+        raise NotImplementedError("view(dtype) is not supported; use .to(dtype)")
+    data = input._data
+    new = _infer_shape(shape, data.size)
+    out = np.asarray(data).view()
+    try:
+        out.shape = new  # refuses instead of copying, exactly when torch's view refuses
+    except AttributeError:
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+            + hint("transpose/permute made the memory non-contiguous; .reshape() copies if needed")
+        ) from None
+    node = None
+    if _tracks(input):
+        node = Reshape()
+        node.shape = data.shape
+    return _view(out, input, node)
+
+
+def view_as(input: Tensor, other: Tensor) -> Tensor:
+    return view(input, other.shape)
+
+
+def reshape_as(input: Tensor, other: Tensor) -> Tensor:
+    return reshape(input, other.shape)
+
+
+def flatten(input: Tensor, start_dim=0, end_dim=-1) -> Tensor:
+    ndim = input._data.ndim
+    if ndim == 0:
+        return reshape(input, 1)
+    start, end = _dims((start_dim, end_dim), ndim)
+    if start == end:
+        return input
+    shape = input._data.shape
+    new = shape[:start] + (-1,) + shape[end + 1 :]
+    return reshape(input, new)
+
+
+def ravel(input: Tensor) -> Tensor:
+    return reshape(input, -1)
+
+
+class Transpose(Op):
+    _name = "TransposeBackward0"
+
+    def gradient(self, grad):
+        return (grad.transpose(self.dim0, self.dim1),)
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    data = input._data
+    d0, d1 = _dims((dim0, dim1), data.ndim) or (0, 0)
+    out = np.swapaxes(data, d0, d1) if data.ndim else data
+    node = None
+    if _tracks(input):
+        node = Transpose()
+        node.dim0, node.dim1 = d0, d1
+    return _view(out, input, node)
+
+
+swapaxes = swapdims = transpose
+
+
+class T(Op):
+    _name = "TBackward0"
+
+    def gradient(self, grad):
+        return (grad.t(),)
+
+
+def t(input: Tensor) -> Tensor:
+    data = input._data
+    if data.ndim > 2:
+        raise RuntimeError(
+            f"t() expects a tensor with <= 2 dimensions, but self is {data.ndim}D"
+            + hint("use .transpose(dim0, dim1) or .permute(...) for more dimensions")
+        )
+    return _view(data.T, input, T() if _tracks(input) else None)
+
+
+class Permute(Op):
+    _name = "PermuteBackward0"
+
+    def gradient(self, grad):
+        return (grad.permute(tuple(np.argsort(self.dims))),)
+
+
+def permute(input: Tensor, *dims) -> Tensor:
+    data = input._data
+    dims = _dims(_shape_arg(dims), data.ndim)
+    if sorted(dims) != list(range(data.ndim)):
+        raise RuntimeError(
+            "permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = "  # noqa: E501
+            f"{data.ndim} is not equal to len(dims) = {len(dims)}"
+        )
+    node = None
+    if _tracks(input):
+        node = Permute()
+        node.dims = dims
+    return _view(np.transpose(data, dims), input, node)
+
+
+def numpy_T(input: Tensor) -> Tensor:  # noqa: N802 - torch's name for .T
+    return permute(input, *reversed(range(input._data.ndim)))
+
+
+def mT(input: Tensor) -> Tensor:  # noqa: N802
+    return transpose(input, -2, -1)
+
+
+class Squeeze(Op):
+    _name = "SqueezeBackward0"
+
+    def gradient(self, grad):
+        return (grad.reshape(self.shape),)
+
+
+def squeeze(input: Tensor, dim=None) -> Tensor:
+    data = input._data
+    if dim is None:
+        dims = tuple(i for i, s in enumerate(data.shape) if s == 1)
+    else:
+        dims = tuple(d for d in _dims(dim, data.ndim) if data.shape[d] == 1)
+    out = np.squeeze(data, axis=dims) if dims else data.view() if data.ndim else data
+    node = None
+    if _tracks(input):
+        node = Squeeze()
+        node._name = (
+            "SqueezeBackward0"
+            if dim is None
+            else "SqueezeBackward1"
+            if isinstance(dim, (_int, np.integer))
+            else "SqueezeBackward2"
+        )
+        node.shape = data.shape
+    return _view(out, input, node)
+
+
+class Unsqueeze(Op):
+    _name = "UnsqueezeBackward0"
+
+    def gradient(self, grad):
+        return (grad.squeeze(self.dim),)
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    data = input._data
+    rank = data.ndim + 1
+    if not -rank <= dim < rank:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], but got "
+            f"{dim})"
+        )
+    d = dim % rank
+    node = None
+    if _tracks(input):
+        node = Unsqueeze()
+        node.dim = d
+    return _view(np.expand_dims(data, d), input, node)
+
+
+class Expand(Op):
+    _name = "ExpandBackward0"
+
+    def gradient(self, grad):
+        return (grad.sum_to_size(self.shape),)
+
+
+def expand(input: Tensor, *sizes) -> Tensor:
+    data = input._data
+    sizes = _shape_arg(sizes)
+    lead = len(sizes) - data.ndim
+    if lead < 0:
+        raise RuntimeError(
+            f"expand(torch.{_dtype_of(input).legacy_name}{{{list(data.shape)}}}, size={list(sizes)}): "
+            "the number of sizes provided "
+            f"({len(sizes)}) must be greater or equal to the number of dimensions in the tensor "
+            f"({data.ndim})"
+        )
+    target = []
+    for i, s in enumerate(sizes):
+        own = data.shape[i - lead] if i >= lead else 1
+        if s == -1:
+            s = own
+        elif own != 1 and own != s:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({s}) must match the existing size ({own}) at "
+                f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
+                f"{list(data.shape)}"
+            )
+        target.append(s)
+    out = np.broadcast_to(data, tuple(target))
+    node = None
+    if _tracks(input):
+        node = Expand()
+        node.shape = data.shape
+    return _view(out, input, node)
+
+
+def expand_as(input: Tensor, other: Tensor) -> Tensor:
+    return expand(input, other.shape)
+
+
+def broadcast_to(input: Tensor, shape) -> Tensor:
+    return expand(input, shape)
+
+
+def sum_to_size(input: Tensor, *shape) -> Tensor:
+    """Sum a broadcast gradient back down to ``shape`` (what expand's backward needs)."""
+    shape = _shape_arg(shape)
+    data_shape = input._data.shape
+    lead = len(data_shape) - len(shape)
+    dims = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(shape) if s == 1 and data_shape[lead + i] != 1
+    )
+    if not dims:
+        return input
+    out = sum(input, dims, keepdim=True)
+    return out.reshape(shape) if lead else out
+
+
+class Flip(Op):
+    _name = "FlipBackward0"
+
+    def gradient(self, grad):
+        return (grad.flip(self.dims),)
+
+
+def flip(input: Tensor, dims) -> Tensor:
+    dims = _dims(dims, input._data.ndim)
+    out = np.flip(input._data, axis=dims).copy() if dims else input._data.copy()
+    if _tracks(input):
+        node = Flip()
+        node.dims = dims
+        return _record(node, (input,), out)
+    return make_tensor(out)
+
+
+class Clone(Op):
+    _name = "CloneBackward0"
+
+    def gradient(self, grad):
+        return (grad,)
+
+
+def clone(input: Tensor, *, memory_format=None, contiguous=False) -> Tensor:
+    out = np.array(input._data, copy=True, order="C" if contiguous else "K")
+    if input._data.ndim == 0:
+        out = input._data.copy() if isinstance(input._data, np.ndarray) else input._data
+    if _tracks(input):
+        return _record(Clone(), (input,), out)
+    return make_tensor(out)
+
+
+def contiguous(input: Tensor, memory_format=None) -> Tensor:
+    if np.asarray(input._data).flags.c_contiguous:
+        return input
+    return clone(input, contiguous=True)
+
+
+class ToCopy(Op):
+    _name = "ToCopyBackward0"
+
+    def gradient(self, grad):
+        return (grad.to(self.source),)
+
+
+def to_dtype(input: Tensor, dtype: _dtype.dtype) -> Tensor:
+    out = input._data.astype(dtype.np)
+    if _tracks(input) and dtype.category == _dtype.FLOATING:
+        node = ToCopy()
+        node.source = _dtype_of(input)
+        return _record(node, (input,), out)
+    return make_tensor(out)
+
+
+# ============================================================================================
+# Indexing
+# ============================================================================================
+
+
+class Select(Op):
+    """``x[i]``, ``x[a:b]``, ``x[idx]``: the gradient lands in a zero tensor at those places."""
+
+    _name = "SelectBackward0"
+
+    def gradient(self, grad):
+        return (_embed(grad, self.shape, self.key, self._name),)
+
+
+class Embed(Op):
+    """Zeros with ``grad`` placed at ``key``: the backward of indexing, itself differentiable."""
+
+    def gradient(self, grad):
+        return (_take(grad, self.key, self.source_name),)
+
+
+def _embed(grad: Tensor, shape, key, source_name) -> Tensor:
+    out = np.zeros(shape, dtype=grad._data.dtype)
+    if _is_advanced(key):
+        np.add.at(out, key, grad._data)  # repeated indices add up
+    else:
+        out[key] = grad._data
+    if _tracks(grad):
+        node = Embed()
+        node._name = source_name.replace("Backward0", "BackwardBackward0")
+        node.key, node.source_name = key, source_name
+        return _record(node, (grad,), out)
+    return make_tensor(out)
+
+
+def _take(input: Tensor, key, name: str) -> Tensor:
+    data = input._data
+    out = data[key]
+    node = None
+    if _tracks(input):
+        node = Select()
+        node._name, node.shape, node.key = name, data.shape, key
+    if _is_advanced(key):
+        return _record(node, (input,), out) if node is not None else make_tensor(out)
+    return _view(out, input, node)
+
+
+def _is_advanced(key) -> bool:
+    return isinstance(key, (np.ndarray, list)) or (
+        isinstance(key, tuple) and builtins.any(isinstance(k, (np.ndarray, list)) for k in key)
+    )
+
+
+def _index_item(k):
+    """Turn one index of a torch key into NumPy's, refusing what torch refuses."""
+    if isinstance(k, Tensor):
+        data = k._data
+        if data.dtype.kind == "b" or data.dtype.kind in "iu":
+            return np.asarray(data)
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    if isinstance(k, (list, tuple)):
+        return np.asarray([_index_item(i) if isinstance(i, Tensor) else i for i in k])
+    if isinstance(k, np.ndarray):
+        return k
+    if k is None or k is Ellipsis or isinstance(k, (slice, _int, np.integer)):
+        return k
+    raise IndexError(
+        "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "
+        f"indices (got {type(k).__name__})"
+    )
+
+
+def index(input: Tensor, key) -> Tensor:
+    """``input[key]`` with torch's node names: SelectBackward0, SliceBackward0, IndexBackward0."""
+    data = input._data
+    items = key if isinstance(key, tuple) else (key,)
+    items = tuple(_index_item(k) for k in items)
+    if data.ndim == 0 and builtins.any(isinstance(k, (_int, np.integer)) for k in items):
+        raise IndexError(
+            "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
+            "in C++ to convert a 0-dim tensor to a number"
+        )
+    if builtins.any(isinstance(k, np.ndarray) for k in items):
+        _check_bounds(items, data.shape)
+        try:
+            return _take(input, items if len(items) > 1 else items[0], "IndexBackward0")
+        except IndexError as e:
+            raise IndexError(str(e)) from None
+    return _basic_index(input, items, single_slice=not isinstance(key, tuple))
+
+
+def _check_bounds(items, shape) -> None:
+    dim = 0
+    for k in items:
+        if k is None:
+            continue
+        if k is Ellipsis:
+            dim = len(shape) - builtins.sum(1 for i in items if i is not None and i is not Ellipsis)
+            dim += builtins.sum(1 for i in items[: items.index(k)] if i is not None)
+            continue
+        if isinstance(k, (_int, np.integer)):
+            _check_int(k, dim, shape)
+        dim += k.ndim if isinstance(k, np.ndarray) and k.dtype == bool else 1
+
+
+def _check_int(k, dim, shape) -> None:
+    if dim < len(shape) and not -shape[dim] <= k < shape[dim]:
+        raise IndexError(f"index {k} is out of bounds for dimension {dim} with size {shape[dim]}")
+
+
+def _basic_index(input: Tensor, items, single_slice: bool) -> Tensor:
+    """Apply ints, slices, None and ``...`` one at a time, as torch does (one node each)."""
+    ndim = input._data.ndim
+    used = builtins.sum(1 for k in items if k is not None and k is not Ellipsis)
+    if used > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    result, dim = input, 0
+    for k in items:
+        if k is Ellipsis:
+            dim += ndim - used
+        elif k is None:
+            result = unsqueeze(result, dim)
+            dim += 1
+        elif isinstance(k, slice):
+            full = k == slice(None)
+            if not full or single_slice:
+                result = _slice(result, dim, k)
+            dim += 1
+        else:
+            result = select(result, dim, k)
+    return result
+
+
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    shape = input._data.shape
+    (d,) = _dims(dim, len(shape))
+    _check_int(index, d, shape)
+    key = (slice(None),) * d + (_int(index), Ellipsis)
+    return _take(input, key, "SelectBackward0")
+
+
+def _slice(input: Tensor, dim: int, s: slice) -> Tensor:
+    if s.step is not None and s.step <= 0:
+        raise ValueError("step must be greater than zero")
+    key = (slice(None),) * dim + (s, Ellipsis)
+    return _take(input, key, "SliceBackward0")
+
+
+def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    (d,) = _dims(dim, input._data.ndim)
+    return _slice(input, d, slice(start, start + length))
+
+
+class Unbind(Op):
+    _name = "UnbindBackward0"
+
+    def materialize(self, grads):
+        return [g if g is not None else _zeros(self.piece_shape, self.dtype) for g in grads]
+
+    def gradient(self, grads):
+        return (stack(grads, self.dim),)
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple:
+    data = input._data
+    (d,) = _dims(dim, data.ndim)
+    pieces = [np.take(data, i, axis=d) for i in range(data.shape[d])]
+    pieces = [data[(slice(None),) * d + (i, Ellipsis)] for i in range(data.shape[d])]
+    if not _tracks(input):
+        return tuple(_view(p, input, None) for p in pieces)
+    node = Unbind()
+    node.num_outputs = len(pieces)
+    node.dim, node.dtype = d, data.dtype
+    node.piece_shape = data.shape[:d] + data.shape[d + 1 :]
+    outs = []
+    for i, p in enumerate(pieces):
+        t = _view(p, input, node)
+        t._output_nr = i
+        outs.append(t)
+    return tuple(outs)
+
+
+def _zeros(shape, np_dtype) -> Tensor:
+    return make_tensor(np.zeros(shape, dtype=np_dtype))
+
+
+class CopySlices(Op):
+    """``x[key] = value`` on a tensor in the graph."""
+
+    _name = "CopySlices"
+
+    def gradient(self, grad):
+        key = self.key
+        grad_self = _embed_zero(grad, key)
+        grad_value = None
+        if self.next_functions[1][0] is not None:
+            grad_value = _take(
+                grad, key, "IndexBackward0" if _is_advanced(key) else "SliceBackward0"
+            )
+        return grad_self, grad_value
+
+
+class _ZeroAt(Op):
+    _name = "IndexPutBackward0"
+
+    def gradient(self, grad):
+        return (_embed_zero(grad, self.key),)
+
+
+def _embed_zero(grad: Tensor, key) -> Tensor:
+    out = np.array(grad._data, copy=True)
+    out[key] = 0
+    if _tracks(grad):
+        node = _ZeroAt()
+        node.key = key
+        return _record(node, (grad,), out)
+    return make_tensor(out)
+
+
+def setitem(target: Tensor, key, value) -> None:
+    """``target[key] = value``: an in-place write, recorded as CopySlices when in the graph."""
+    target._check_inplace()
+    items = key if isinstance(key, tuple) else (key,)
+    np_key = tuple(_index_item(k) for k in items)
+    np_key = np_key if len(np_key) > 1 else np_key[0]
+    data = target._writable()
+    value_data = value._data if isinstance(value, Tensor) else value
+    if isinstance(np_key, (_int, np.integer)) and data.ndim:
+        _check_int(np_key, 0, data.shape)
+    tracked = _GradMode.enabled and (
+        target._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+    )
+    if tracked:
+        node = CopySlices()
+        node.key = np_key
+        value_t = _as_tensor(value) if not isinstance(value, Tensor) else value
+        edges_from = _record(node, (target, value_t), data)  # edges to the old history
+        data[np_key] = value_data
+        target._version_cell[0] += 1
+        target._rebase(edges_from._grad_fn)
+        return
+    data[np_key] = value_data
+    target._version_cell[0] += 1
+
+
+# ============================================================================================
+# Joining
+# ============================================================================================
+
+
+class Cat(Op):
+    _name = "CatBackward0"
+
+    def gradient(self, grad):
+        grads, start = [], 0
+        for size in self.sizes:
+            grads.append(narrow(grad, self.dim, start, size) if size else None)
+            start += size
+        return tuple(grads)
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    tensors = [_as_tensor(t) for t in tensors]
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    dt = _dtype.result_type(*tensors)
+    ref = next((t for t in tensors if t._data.shape != (0,)), tensors[0])
+    (d,) = _dims(dim, ref._data.ndim)
+    parts = [t for t in tensors if t._data.shape != (0,)] or tensors
+    for i, t in enumerate(parts):
+        if t._data.ndim != ref._data.ndim:
+            raise RuntimeError(
+                f"Tensors must have same number of dimensions: got {ref._data.ndim} and "
+                f"{t._data.ndim}"
+            )
+        for axis, (a, b) in enumerate(zip(ref._data.shape, t._data.shape)):
+            if axis != d and a != b:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {d}. Expected size {a} but "
+                    f"got size {b} for tensor number {i} in the list."
+                )
+    out = np.concatenate([_cast(t, dt) for t in parts], axis=d)
+    if _tracks(*tensors):
+        node = Cat()
+        node.dim = d
+        node.sizes = [t._data.shape[d] if t._data.shape != (0,) else 0 for t in tensors]
+        return _record(node, tensors, out)
+    return make_tensor(out)
+
+
+concat = concatenate = cat
+
+
+class Stack(Op):
+    _name = "StackBackward0"
+
+    def gradient(self, grad):
+        return tuple(select(grad, self.dim, i) for i in range(self.count))
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    tensors = [_as_tensor(t) for t in tensors]
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    first = tensors[0]._data.shape
+    for i, t in enumerate(tensors):
+        if t._data.shape != first:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(first)} at entry 0 "
+                f"and {list(t._data.shape)} at entry {i}"
+            )
+    rank = len(first) + 1
+    if not -rank <= dim < rank:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], but got "
+            f"{dim})"
+        )
+    dt = _dtype.result_type(*tensors)
+    out = np.stack([_cast(t, dt) for t in tensors], axis=dim % rank)
+    if _tracks(*tensors):
+        node = Stack()
+        node.dim, node.count = dim % rank, len(tensors)
+        return _record(node, tensors, out)
+    return make_tensor(out)
+
+
+# ============================================================================================
+# Matrix products
+# ============================================================================================
+
+
+def _same_dtype(a: Tensor, b: Tensor, names=("m1", "m2")) -> None:
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(
+            f"expected {names[0]} and {names[1]} to have the same dtype, but got: "
+            f"{_c_type(a)} != {_c_type(b)}"
+            + hint(
+                f"torch does not promote in matrix products: convert one side, e.g. "
+                f"a.to(b.dtype) ({a.dtype} vs {b.dtype})"
+            )
+        )
+
+
+def _c_type(t: Tensor) -> str:
+    return {
+        "float32": "float",
+        "float64": "double",
+        "float16": "c10::Half",
+        "int64": "long int",
+        "int32": "int",
+        "int16": "short int",
+        "int8": "signed char",
+        "uint8": "unsigned char",
+        "bool": "bool",
+    }[_dtype_of(t).name]
+
+
+class Mm(Op):
+    _name = "MmBackward0"
+    saved_names = ("self", "mat2")
+
+    def gradient(self, grad):
+        a, b = self.saved_tensors
+        ga = mm(grad, b.t()) if self.next_functions[0][0] is not None else None
+        gb = mm(a.t(), grad) if self.next_functions[1][0] is not None else None
+        return ga, gb
+
+
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    a, b = input, mat2
+    if a._data.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if b._data.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    _same_dtype(a, b)
+    (n, k), (k2, m) = a._data.shape, b._data.shape
+    if k != k2:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({n}x{k} and {k2}x{m})"
+            + hint("for A @ B the columns of A must equal the rows of B; transpose one side?")
+        )
+    out = np.matmul(a._data, b._data)
+    if _tracks(a, b):
+        node = Mm()
+        node.save(a, b)
+        return _record(node, (a, b), out)
+    return make_tensor(out)
+
+
+class Mv(Op):
+    _name = "MvBackward0"
+    saved_names = ("self", "vec")
+
+    def gradient(self, grad):
+        mat, vec = self.saved_tensors
+        gm = outer(grad, vec) if self.next_functions[0][0] is not None else None
+        gv = mv(mat.t(), grad) if self.next_functions[1][0] is not None else None
+        return gm, gv
+
+
+def mv(input: Tensor, vec: Tensor) -> Tensor:
+    if input._data.ndim != 2 or vec._data.ndim != 1:
+        raise RuntimeError(
+            f"vector + matrix @ vector expected, got 1, {input._data.ndim}, {vec._data.ndim}"
+        )
+    _same_dtype(input, vec, ("mat", "vec"))
+    n, k = input._data.shape
+    if vec._data.shape[0] != k:
+        raise RuntimeError(
+            f"size mismatch, got input ({n}), mat ({n}x{k}), vec ({vec._data.shape[0]})"
+        )
+    out = np.matmul(input._data, vec._data)
+    if _tracks(input, vec):
+        node = Mv()
+        node.save(input, vec)
+        return _record(node, (input, vec), out)
+    return make_tensor(out)
+
+
+class Dot(Op):
+    _name = "DotBackward0"
+    saved_names = ("self", "tensor")
+
+    def gradient(self, grad):
+        a, b = self.saved_tensors
+        return grad * b, grad * a
+
+
+def dot(input: Tensor, other: Tensor) -> Tensor:
+    if input._data.ndim != 1 or other._data.ndim != 1:
+        raise RuntimeError(
+            f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors"
+        )
+    _same_dtype(input, other, ("self", "other"))
+    n, m = input._data.shape[0], other._data.shape[0]
+    if n != m:
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to have the same "
+            f"number of elements, but got {n} and {m} elements respectively"
+        )
+    out = np.dot(input._data, other._data)
+    if _tracks(input, other):
+        node = Dot()
+        node.save(input, other)
+        return _record(node, (input, other), out)
+    return make_tensor(out)
+
+
+inner = vdot = dot
+
+
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    """torch computes the outer product as ``input.reshape(-1, 1) * vec2``."""
+    return mul(reshape(input, -1, 1), vec2)
+
+
+ger = outer
+
+
+class MatmulND(Op):
+    """Batched matmul (3 or more dims); torch shows its last node, UnsafeViewBackward0."""
+
+    _name = "UnsafeViewBackward0"
+    saved_names = ("self", "other")
+
+    def gradient(self, grad):
+        a, b = self.saved_tensors
+        ga = matmul(grad, b.mT) if self.next_functions[0][0] is not None else None
+        gb = matmul(a.mT, grad) if self.next_functions[1][0] is not None else None
+        return ga, gb
+
+
+class _SqueezeMatmul(Squeeze):
+    _name = "SqueezeBackward4"
+
+
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    a, b = _as_tensor(input), _as_tensor(other)
+    na, nb = a._data.ndim, b._data.ndim
+    if na == 0 or nb == 0:
+        raise RuntimeError(
+            f"both arguments to matmul need to be at least 1D, but they are {na}D and {nb}D"
+        )
+    if na == 1 and nb == 1:
+        return dot(a, b)
+    if na == 2 and nb == 2:
+        return mm(a, b)
+    if na == 2 and nb == 1:
+        return mv(a, b)
+    if na == 1 and nb == 2:
+        out = mm(unsqueeze(a, 0), b)
+        if out._grad_fn is None:
+            return squeeze(out, 0)
+        node = _SqueezeMatmul()
+        node.shape = out._data.shape
+        return _view(out._data[0], out, node)
+    _same_dtype(a, b)
+    try:
+        out = np.matmul(a._data, b._data)
+    except ValueError:
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: "
+            f"{list(a.shape[:-1])} but got: {list(b.shape)}."
+        ) from None
+    if _tracks(a, b):
+        node = MatmulND()
+        node.save(a, b)
+        return _record(node, (a, b), out)
+    return make_tensor(out)
+
+
+bmm = matmul
+
+
+# ============================================================================================
+# In-place variants: compute out of place, then write into the tensor's own memory
+# ============================================================================================
+
+
+def _inplace(fn):
+    def method(self, *args, **kwargs):
+        self._check_inplace()
+        return self._assign(fn(self, *args, **kwargs))
+
+    method.__name__ = fn.__name__ + "_"
+    return method
+
+
+class Zero(Op):
+    _name = "ZeroBackward0"
+
+    def gradient(self, grad):
+        return (grad * 0,)
+
+
+class Fill(Op):
+    _name = "FillBackward0"
+
+    def gradient(self, grad):
+        return (grad * 0,)
+
+
+def _constant_like(cls, self: Tensor, value) -> Tensor:
+    out = np.full(self._data.shape, value, dtype=self._data.dtype)
+    if _tracks(self):
+        return _record(cls(), (self,), out)
+    return make_tensor(out)
+
+
+def zero_(self: Tensor) -> Tensor:
+    self._check_inplace()
+    return self._assign(_constant_like(Zero, self, 0))
+
+
+def fill_(self: Tensor, value) -> Tensor:
+    self._check_inplace()
+    if isinstance(value, Tensor):
+        value = value.item()
+    return self._assign(_constant_like(Fill, self, value))
+
+
+class Copy(Op):
+    _name = "CopyBackwards"
+
+    def gradient(self, grad):
+        return grad * 0, grad
+
+
+def copy_(self: Tensor, src, non_blocking=False) -> Tensor:
+    """Copy ``src`` into this tensor (broadcasting and casting to this tensor's dtype)."""
+    self._check_inplace()
+    src = _as_tensor(src)
+    data = self._writable()
+    try:
+        out = np.broadcast_to(src._data, data.shape).astype(data.dtype)
+    except ValueError:
+        raise RuntimeError(
+            f"output with shape {list(data.shape)} doesn't match the broadcast shape "
+            f"{list(np.broadcast_shapes(data.shape, src._data.shape))}"
+        ) from None
+    np.copyto(data, out)
+    self._version_cell[0] += 1
+    if _tracks(self, src):
+        self._rebase(_record(Copy(), (self, src), data)._grad_fn)
+    return self
+
+
+def t_(self: Tensor) -> Tensor:
+    self._check_inplace()
+    result = t(self)
+    self._data = result._data
+    self._version_cell[0] += 1
+    self._rebase(result._grad_fn)
+    return self
+
+
+def transpose_(self: Tensor, dim0: int, dim1: int) -> Tensor:
+    self._check_inplace()
+    result = transpose(self, dim0, dim1)
+    self._data = result._data
+    self._version_cell[0] += 1
+    self._rebase(result._grad_fn)
+    return self
+
+
+def clamp_(self, min=None, max=None):  # noqa: A002
+    self._check_inplace()
+    return self._assign(clamp(self, min, max))
+
+
+# ============================================================================================
+# Tensor methods: the functions above, bound to the class
+# ============================================================================================
+
+_METHODS = {
+    name: globals()[name]
+    for name in """
+    add sub subtract mul multiply div divide true_divide floor_divide remainder fmod pow square
+    maximum minimum neg negative abs absolute sign exp log sqrt sin cos tan tanh sigmoid relu
+    reciprocal log1p expm1 clamp clip clamp_min clamp_max where eq ne lt le gt ge logical_and
+    logical_or logical_xor logical_not bitwise_not sum mean var std max min amax argmax argmin
+    norm cumsum softmax log_softmax all any equal allclose isclose isnan isinf isfinite
+    count_nonzero reshape view view_as reshape_as flatten ravel transpose swapaxes swapdims t
+    permute squeeze unsqueeze expand expand_as broadcast_to sum_to_size flip clone contiguous
+    select narrow unbind matmul mm mv dot inner outer ger bmm zero_ fill_ copy_ t_ transpose_
+    clamp_
+    """.split()
+}
+for _name, _fn in _METHODS.items():
+    setattr(Tensor, _name, _fn)
+
+for _name in """add sub mul div pow neg abs exp log sqrt sin cos tan tanh sigmoid relu reciprocal
+                sign square""".split():
+    setattr(Tensor, _name + "_", _inplace(globals()[_name]))
+Tensor.subtract_ = Tensor.sub_
+Tensor.multiply_ = Tensor.mul_
+Tensor.divide_ = Tensor.div_
+Tensor.clip_ = Tensor.clamp_
+Tensor.T = property(numpy_T)
+Tensor.mT = property(mT)
+Tensor.__getitem__ = index
+Tensor.__setitem__ = setitem
+
+# Operators.  ``a op= b`` is in place, as in torch (so it bumps the version counter).
+Tensor.__add__ = Tensor.__radd__ = lambda a, b: _binary(Add, a, b)
+Tensor.__sub__ = lambda a, b: _binary(Sub, a, b)
+Tensor.__rsub__ = rsub
+Tensor.__mul__ = Tensor.__rmul__ = lambda a, b: _binary(Mul, a, b)
+Tensor.__truediv__ = div
+Tensor.__rtruediv__ = rdiv
+Tensor.__floordiv__ = floor_divide
+Tensor.__rfloordiv__ = lambda a, b: floor_divide(_as_tensor(b), a)
+Tensor.__mod__ = remainder
+Tensor.__pow__ = pow
+Tensor.__rpow__ = lambda a, b: _rpow(a, b)
+Tensor.__matmul__ = matmul
+Tensor.__rmatmul__ = lambda a, b: matmul(_as_tensor(b), a)
+Tensor.__neg__ = neg
+Tensor.__pos__ = lambda a: a
+Tensor.__abs__ = abs
+Tensor.__eq__ = eq
+Tensor.__ne__ = ne
+Tensor.__lt__ = lt
+Tensor.__le__ = le
+Tensor.__gt__ = gt
+Tensor.__ge__ = ge
+Tensor.__and__ = Tensor.__rand__ = bitwise_and
+Tensor.__or__ = Tensor.__ror__ = bitwise_or
+Tensor.__xor__ = Tensor.__rxor__ = bitwise_xor
+Tensor.__invert__ = bitwise_not
+Tensor.__iadd__ = Tensor.add_
+Tensor.__isub__ = Tensor.sub_
+Tensor.__imul__ = Tensor.mul_
+Tensor.__itruediv__ = Tensor.div_
+Tensor.__ipow__ = Tensor.pow_

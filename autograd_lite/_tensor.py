@@ -1,0 +1,580 @@
+"""The Tensor: a NumPy array plus what autograd needs to know about it.
+
+``_data`` is a NumPy array, or a NumPy scalar for a zero-dimensional result (NumPy hands those
+back from arithmetic, and they are several times faster for scalar code); it becomes a real 0-d
+array the moment something needs to write to it or share it (``.numpy()``, in-place ops).
+
+The operations themselves live in ``_ops.py``; this module holds the tensor's state, its Python
+protocols and the in-place machinery.
+"""
+
+from __future__ import annotations
+
+import warnings
+import weakref
+
+import numpy as np
+
+from . import _dtype
+from ._engine import _GradMode, accumulator_of, edge_of
+from ._errors import check_device, hint
+
+
+class Size(tuple):
+    """torch.Size: a tuple that prints as ``torch.Size([5, 3])``."""
+
+    def __repr__(self) -> str:
+        return f"torch.Size({list(self)})"
+
+    def numel(self) -> int:
+        return int(np.prod(self, dtype=np.int64))
+
+
+class device:  # noqa: N801 - torch.device
+    def __init__(self, type="cpu", index=None):  # noqa: A002 - torch's argument name
+        check_device(type)
+        self.type = str(type).split(":")[0]
+        self.index = index
+
+    def __repr__(self) -> str:
+        return f"device(type='{self.type}')"
+
+    def __str__(self) -> str:
+        return self.type
+
+    def __eq__(self, other) -> bool:
+        return str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(self.type)
+
+
+CPU = device("cpu")
+
+NON_LEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
+    "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
+    "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See "
+    "github.com/pytorch/pytorch/pull/30531 for more informations."
+)
+LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
+ONLY_FLOAT_GRAD = "only Tensors of floating point and complex dtype can require gradients"
+
+_new = object.__new__
+
+
+def make_tensor(data, grad_fn=None, requires_grad=False) -> Tensor:
+    """The one place tensors are born (fast: no argument parsing, no copies)."""
+    t = _new(Tensor)
+    t._data = data
+    t._grad_fn = grad_fn
+    t._requires_grad = requires_grad or grad_fn is not None
+    t._grad = None
+    t._version_cell = [0]
+    t._output_nr = 0
+    t._accumulator = None
+    t._base = None
+    return t
+
+
+class Tensor:
+    """A multi-dimensional array that can record the operations applied to it."""
+
+    __slots__ = (
+        "_data",
+        "_grad_fn",
+        "_requires_grad",
+        "_grad",
+        "_version_cell",
+        "_output_nr",
+        "_accumulator",
+        "_base",
+        "_hook_node",
+        "__weakref__",
+    )
+    # NumPy defers to us in `ndarray * tensor`, as it does for torch tensors.
+    __array_priority__ = 1000
+
+    def __init__(self, *args, dtype=None, device=None, requires_grad=False):
+        """``torch.Tensor(...)``: the legacy constructor (sizes or data; float by default)."""
+        from ._creation import legacy_data
+
+        check_device(device)
+        t = legacy_data(args, _dtype.as_dtype(dtype) if dtype else _dtype.get_default_dtype())
+        for slot in ("_data", "_grad_fn", "_grad", "_version_cell", "_output_nr", "_accumulator"):
+            setattr(self, slot, getattr(t, slot))
+        self._base = None
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad_()
+
+    # ------------------------------------------------------------------------------------
+    # What a tensor is
+    # ------------------------------------------------------------------------------------
+    @property
+    def dtype(self) -> _dtype.dtype:
+        return _dtype.FROM_NUMPY[self._data.dtype]
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[self._wrap_dim(dim)]
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    def stride(self, dim: int | None = None):
+        arr = np.asarray(self._data)
+        strides = tuple(s // arr.itemsize for s in arr.strides)
+        return strides if dim is None else strides[self._wrap_dim(dim)]
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return bool(np.asarray(self._data).flags.c_contiguous)
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    @property
+    def device(self) -> device:
+        return CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def _wrap_dim(self, dim: int) -> int:
+        ndim = max(self._data.ndim, 1)
+        if not -ndim <= dim < ndim:
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], "
+                f"but got {dim})"
+            )
+        return dim % ndim
+
+    def type(self, dtype=None):
+        """Without an argument, the legacy type name (``'torch.FloatTensor'``); else a cast."""
+        if dtype is None:
+            return f"torch.{self.dtype.legacy_name}"
+        if isinstance(dtype, str):
+            names = {f"torch.{d.legacy_name}": d for d in _dtype.ALL}
+            dtype = names[dtype]
+        return self.to(dtype)
+
+    # ------------------------------------------------------------------------------------
+    # Autograd state
+    # ------------------------------------------------------------------------------------
+    @property
+    def grad_fn(self):
+        return self._grad_fn
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._grad_fn is None
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self._grad_fn is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        if value and self._data.dtype.kind != "f":
+            raise RuntimeError(
+                ONLY_FLOAT_GRAD
+                + hint(f"this tensor is {self.dtype}; create it with floats or call .float() first")
+            )
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set requires_grad in place. Note the default is True (one tutorial says False)."""
+        if self._grad_fn is not None and not requires_grad:
+            self.requires_grad = False  # raises torch's error
+        if self._grad_fn is None:
+            self.requires_grad = requires_grad
+        return self
+
+    @property
+    def grad(self):
+        if self._grad_fn is not None and not self.retains_grad and self._grad is None:
+            warnings.warn(NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got grad of type "
+                    f"{type(value).__name__}"
+                )
+            if value.shape != self.shape:
+                raise RuntimeError("assigned grad has data of a different size")
+            if value.dtype is not self.dtype:
+                raise RuntimeError("assigned grad has data of a different type")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
+
+    @property
+    def retains_grad(self) -> bool:
+        fn = self._grad_fn
+        return bool(fn is not None and fn._retained and any(r() is self for r in fn._retained))
+
+    def retain_grad(self) -> None:
+        """Ask backward to fill in ``.grad`` of this non-leaf tensor too."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._grad_fn is None or self.retains_grad:
+            return
+        fn = self._grad_fn
+        if fn._retained is None:
+            fn._retained = []
+        fn._retained.append(weakref.ref(self))
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_fn is not None:
+            return self._grad_fn.register_prehook(hook)
+        node = accumulator_of(self)
+        handle = node.register_prehook(hook)
+        self._hook_node = node  # keeps the accumulator (and so the hook) alive with the leaf
+        return handle
+
+    @property
+    def _version(self) -> int:
+        """How many times the data was changed in place (shared with views)."""
+        return self._version_cell[0]
+
+    @property
+    def data(self) -> Tensor:
+        """The same data, outside the graph, with its own version counter (torch's .data)."""
+        return make_tensor(self._data)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        self._data = value._data
+
+    def detach(self) -> Tensor:
+        """The same data, cut off from the graph (shares the version counter)."""
+        t = make_tensor(self._data)
+        t._version_cell = self._version_cell
+        return t
+
+    def detach_(self) -> Tensor:
+        self._grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None, **kwargs):
+        """Add d(self)/d(leaf) into every leaf's ``.grad`` (see autograd.backward)."""
+        if kwargs:
+            _reject_legacy_backward_kwargs(kwargs)
+        from .autograd import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def __getattr__(self, name):
+        # Only reached for unknown attributes: answer the 2017 API with its modern name.
+        if name == "creator":
+            raise AttributeError(
+                "'Tensor' object has no attribute 'creator'"
+                + hint(".creator is the 2017 name of what is now .grad_fn")
+            )
+        raise AttributeError(f"'Tensor' object has no attribute '{name}'")
+
+    # ------------------------------------------------------------------------------------
+    # Conversions
+    # ------------------------------------------------------------------------------------
+    def _writable(self) -> np.ndarray:
+        """The data as a real ndarray that in-place writes and NumPy views can share."""
+        data = self._data
+        if not isinstance(data, np.ndarray):
+            data = self._data = np.array(data)
+        return data
+
+    def numpy(self, force: bool = False) -> np.ndarray:
+        """The data as a NumPy array sharing memory with the tensor."""
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        return self._writable()
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.numpy()
+        return arr if dtype is None else arr.astype(dtype, copy=False)
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
+                + hint("item() is for one-element tensors; use .tolist() for all the values")
+            )
+        return self._data.item() if self._data.ndim == 0 else self._data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def cuda(self, *args, **kwargs):
+        check_device("cuda")
+
+    def to(self, *args, **kwargs) -> Tensor:
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other_tensor)``."""
+        dtype = kwargs.pop("dtype", None)
+        check_device(kwargs.pop("device", None))
+        kwargs.pop("non_blocking", None)
+        copy = kwargs.pop("copy", False)
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, (str, device)):
+                check_device(arg)
+            elif arg is not None:
+                dtype = arg
+        if dtype is None or _dtype.as_dtype(dtype).np == self._data.dtype:
+            return self.clone() if copy else self
+        from . import _ops
+
+        return _ops.to_dtype(self, _dtype.as_dtype(dtype))
+
+    def float(self) -> Tensor:
+        return self.to(_dtype.float32)
+
+    def double(self) -> Tensor:
+        return self.to(_dtype.float64)
+
+    def half(self) -> Tensor:
+        return self.to(_dtype.float16)
+
+    def long(self) -> Tensor:
+        return self.to(_dtype.int64)
+
+    def int(self) -> Tensor:
+        return self.to(_dtype.int32)
+
+    def short(self) -> Tensor:
+        return self.to(_dtype.int16)
+
+    def bool(self) -> Tensor:
+        return self.to(_dtype.bool_)
+
+    def new_tensor(self, data, dtype=None, requires_grad=False) -> Tensor:
+        from ._creation import tensor
+
+        return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, requires_grad=False) -> Tensor:
+        from ._creation import zeros
+
+        return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad=False) -> Tensor:
+        from ._creation import ones
+
+        return ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad=False) -> Tensor:
+        from ._creation import full
+
+        return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    # ------------------------------------------------------------------------------------
+    # Python protocols
+    # ------------------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        from ._printing import tensor_repr
+
+        return tensor_repr(self)
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0:
+            return self.item().__format__(spec)
+        return format(str(self), spec)
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                "Boolean value of Tensor with more than one value is ambiguous"
+                + hint("use .all() or .any() to ask about every element")
+            )
+        return bool(self._data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __complex__(self) -> complex:
+        return complex(self.item())
+
+    __hash__ = object.__hash__
+
+    def __contains__(self, element) -> bool:
+        return bool((self == element).any())
+
+    def __deepcopy__(self, memo):
+        if self._grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                "protocol at the moment.  If you were attempting to deepcopy a module, this may be "
+                "because of a torch.nn.utils.weight_norm usage, see "
+                "https://github.com/pytorch/pytorch/pull/103001"
+            )
+        t = make_tensor(np.array(self._data, copy=True), requires_grad=self._requires_grad)
+        if self._grad is not None:
+            t._grad = self._grad.__deepcopy__(memo)
+        memo[id(self)] = t
+        return t
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (np.asarray(self._data), self._requires_grad))
+
+    # ------------------------------------------------------------------------------------
+    # In-place machinery (the ops ending in _ use it)
+    # ------------------------------------------------------------------------------------
+    def _check_inplace(self) -> None:
+        """torch refuses in-place changes to leaves that require grad (and to their views)."""
+        if not _GradMode.enabled:
+            return
+        if self._grad_fn is None and self._requires_grad:
+            raise RuntimeError(
+                LEAF_INPLACE
+                + hint(
+                    "update parameters inside `with torch.no_grad():`, or use an out-of-place "
+                    "op (x = x + 1) to build a new tensor"
+                )
+            )
+        base = self._base
+        if base is not None and base._requires_grad:
+            if base._grad_fn is None:
+                raise RuntimeError(
+                    "a view of a leaf Variable that requires grad is being used in an in-place "
+                    "operation."
+                )
+            raise RuntimeError(
+                "in-place operation on a view of a tensor that requires grad"
+                + hint(
+                    "autograd_lite does not rebase views (torch does); clone() the view first, "
+                    "or use out-of-place ops"
+                )
+            )
+
+    def _assign(self, result: Tensor) -> Tensor:
+        """Make ``result`` (an out-of-place computation) this tensor's new value and history."""
+        data = self._writable()
+        if result._data.shape != data.shape:
+            raise RuntimeError(
+                f"output with shape {list(data.shape)} doesn't match the broadcast shape "
+                f"{list(result._data.shape)}"
+            )
+        result_dtype = _dtype.FROM_NUMPY[result._data.dtype]
+        if not _dtype.can_cast(result_dtype, self.dtype):
+            raise RuntimeError(
+                f"result type {_scalar_type_name(result_dtype)} can't be cast to the desired "
+                f"output type {_scalar_type_name(self.dtype)}"
+            )
+        np.copyto(data, result._data, casting="unsafe")
+        self._version_cell[0] += 1
+        self._rebase(result._grad_fn)
+        return self
+
+    def _rebase(self, grad_fn) -> None:
+        """After an in-place op the tensor's history is the op's node (as in torch)."""
+        if grad_fn is None:
+            return
+        old = self._grad_fn
+        if old is not None and old._retained:  # retain_grad() follows the tensor
+            grad_fn._retained = [r for r in old._retained if r() is self]
+            old._retained = [r for r in old._retained if r() is not self]
+        self._grad_fn = grad_fn
+        self._requires_grad = True
+        self._output_nr = 0
+        if grad_fn._result is not None:
+            grad_fn.save_result(self)
+
+    def _accumulate_(self, other: Tensor) -> None:
+        """``self += other`` for gradient accumulation (no graph, no checks)."""
+        data = self._writable()
+        data += other._data
+        self._version_cell[0] += 1
+
+    def _edge(self):
+        return edge_of(self)
+
+
+def _rebuild(data, requires_grad):
+    return make_tensor(np.array(data), requires_grad=requires_grad)
+
+
+def _scalar_type_name(d: _dtype.dtype) -> str:
+    return {
+        "float32": "Float",
+        "float64": "Double",
+        "float16": "Half",
+        "int64": "Long",
+        "int32": "Int",
+        "int16": "Short",
+        "int8": "Char",
+        "uint8": "Byte",
+        "bool": "Bool",
+    }[d.name]
+
+
+def _reject_legacy_backward_kwargs(kwargs) -> None:
+    name = next(iter(kwargs))
+    message = f"Tensor.backward() got an unexpected keyword argument '{name}'"
+    if name == "retain_variables":
+        message += hint(
+            "retain_variables was renamed retain_graph in 2017: backward(retain_graph=True)"
+        )
+    raise TypeError(message)

@@ -1,0 +1,173 @@
+"""``autograd.backward`` and ``autograd.grad``: argument checks around the engine's one pass."""
+
+from __future__ import annotations
+
+from .._engine import accumulator_of, edge_of, run_backward
+from .._errors import hint
+from .._tensor import Tensor
+
+
+def _as_tuple(x) -> tuple:
+    if x is None:
+        return ()
+    if isinstance(x, Tensor):
+        return (x,)
+    return tuple(x)
+
+
+def _root_grads(outputs, grads, for_grad: bool) -> list:
+    """The gradient each output starts with: given, or 1 for a one-element output."""
+    grads = _as_tuple(grads) if grads is not None else (None,) * len(outputs)
+    if len(grads) != len(outputs):
+        raise RuntimeError(
+            "grad can be implicitly created only for scalar outputs"
+            if not grads
+            else f"Mismatch in number of gradients: got {len(grads)} for {len(outputs)} outputs"
+        )
+    result = []
+    for i, (out, g) in enumerate(zip(outputs, grads)):
+        if g is None:
+            if out._data.size != 1:
+                raise RuntimeError(
+                    "grad can be implicitly created only for scalar outputs"
+                    + hint(
+                        f"the output has shape {list(out.shape)}; pass a gradient of that shape "
+                        "(a vector-Jacobian product: out.backward(v)), or reduce it first "
+                        "(out.sum().backward())"
+                    )
+                )
+            if out._data.dtype.kind != "f":
+                raise RuntimeError(
+                    f"grad can be implicitly created only for real scalar outputs but got "
+                    f"{out.dtype}"
+                )
+            from .._creation import ones_like
+
+            g = ones_like(out)
+        elif not isinstance(g, Tensor):
+            raise TypeError(
+                f"gradients can be either Tensors or None, but got {type(g).__name__}"
+                + hint("wrap the values: torch.tensor([...])")
+            )
+        elif g.shape != out.shape:
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape!r} and output[{i}] "
+                f"has a shape of {out.shape!r}."
+            )
+        result.append(g)
+    return result
+
+
+def _check_outputs(outputs) -> list:
+    edges = []
+    for i, out in enumerate(outputs):
+        if not out._requires_grad:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+                + hint(
+                    "create the input with requires_grad=True (before computing the output), "
+                    "and do not compute it under torch.no_grad()"
+                )
+            )
+        edges.append(edge_of(out))
+    return edges
+
+
+def backward(
+    tensors,
+    grad_tensors=None,
+    retain_graph=None,
+    create_graph=False,
+    grad_variables=None,
+    inputs=None,
+):
+    """Accumulate d(tensors)/d(leaf) into the ``.grad`` of every leaf (or of ``inputs``)."""
+    outputs = _as_tuple(tensors)
+    grads = _root_grads(outputs, grad_tensors, for_grad=False)
+    roots = _check_outputs(outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    if inputs is None:
+        run_backward(roots, grads, retain_graph=retain_graph, create_graph=create_graph)
+        return
+    inputs = _as_tuple(inputs)
+    if not inputs:
+        raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    captures = {_input_edge(t): None for t in inputs}
+    run_backward(
+        roots,
+        grads,
+        retain_graph=retain_graph,
+        create_graph=create_graph,
+        captures=captures,
+        accumulate=False,
+    )
+    for t in inputs:
+        g = captures[_input_edge(t)]
+        if g is None:
+            continue
+        if t._grad is None:
+            t._grad = g if create_graph else g.detach().clone()
+        else:
+            t._grad = t._grad + g
+
+
+def _input_edge(t: Tensor) -> tuple:
+    if not isinstance(t, Tensor):
+        raise TypeError(f"expected Tensor as element of inputs, got {type(t).__name__}")
+    if t._grad_fn is not None:
+        return (t._grad_fn, t._output_nr)
+    if not t._requires_grad:
+        raise RuntimeError("One of the differentiated Tensors does not require grad")
+    return (accumulator_of(t), 0)
+
+
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph=False,
+    only_inputs=True,
+    allow_unused=None,
+    is_grads_batched=False,
+    materialize_grads=False,
+):
+    """Return d(outputs)/d(inputs) without touching any ``.grad``."""
+    outputs = _as_tuple(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = _as_tuple(inputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    grads = _root_grads(outputs, grad_outputs, for_grad=True)
+    roots = _check_outputs(outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    edges = [_input_edge(t) for t in inputs]
+    captures = dict.fromkeys(edges)
+    run_backward(
+        roots,
+        grads,
+        retain_graph=retain_graph,
+        create_graph=create_graph,
+        captures=captures,
+        accumulate=False,
+    )
+    result = []
+    for i, (t, edge) in enumerate(zip(inputs, edges)):
+        g = captures[edge]
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"The differentiated Tensor at index {i} appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior."
+                )
+            if materialize_grads:
+                from .._creation import zeros_like
+
+                g = zeros_like(t)
+        elif not create_graph:
+            g = g.detach()
+        result.append(g)
+    del single
+    return tuple(result)
