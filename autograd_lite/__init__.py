@@ -201,7 +201,7 @@ def is_floating_point(input: Tensor) -> bool:
 def __getattr__(name):
     # The graph drawer loads on first use, so `import autograd_lite` stays fast.
     if name == "viz":
-        from . import viz
+        import importlib
 
-        return viz
+        return importlib.import_module(f"{__name__}.viz")
     raise AttributeError(f"module 'autograd_lite' has no attribute '{name}'")

@@ -14,7 +14,10 @@ a graph of their own, which can be differentiated again.
 from __future__ import annotations
 
 import functools
+import gc
 import weakref
+
+import numpy as np
 
 from ._errors import hint
 
@@ -61,7 +64,7 @@ class _GradModeContext:
 
         @functools.wraps(func)
         def wrapper(*a, **k):
-            with self.__class__():
+            with self.clone():  # a fresh context per call: calls may nest or recurse
                 return func(*a, **k)
 
         return wrapper
@@ -87,6 +90,9 @@ class inference_mode(_GradModeContext):  # noqa: N801
         super().__init__(mode if callable(mode) else None)
         self.mode = not mode if not callable(mode) else False
 
+    def clone(self):
+        return inference_mode(not self.mode)
+
 
 class set_grad_enabled(_GradModeContext):  # noqa: N801
     """``set_grad_enabled(False)`` switches at once; as a context manager it restores on exit."""
@@ -98,7 +104,13 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801
         _GradMode.enabled = self.mode
 
     def __enter__(self):
-        pass
+        _GradMode.enabled = self.mode
+
+    def __call__(self, func):
+        # As a decorator, ``@set_grad_enabled(False)`` must not switch grad mode off at
+        # definition time (torch undoes what __init__ did); each call of ``func`` switches.
+        _GradMode.enabled = self._previous
+        return super().__call__(func)
 
     def clone(self):
         return set_grad_enabled(self.mode)
@@ -126,8 +138,9 @@ class Node:
     """
 
     __slots__ = (
-        "next_functions",
-        "_input_meta",
+        "_next",  # the nodes that receive this node's input gradients (None: no gradient)
+        "_next_nr",  # their output numbers, or None when all are 0 (single-output nodes)
+        "_input_meta",  # per input (shape, dtype) to fit gradients to, or None: all as output
         "_saved",
         "_saved_versions",
         "_result",
@@ -152,6 +165,12 @@ class Node:
     # -- introspection, as in torch ---------------------------------------------------------
     def name(self) -> str:
         return self._name
+
+    @property
+    def next_functions(self) -> tuple:
+        """torch's ``((node, output_nr), ...)``, built on demand (the engine uses ``_next``)."""
+        numbers = self._next_nr or (0,) * len(self._next)
+        return tuple(zip(self._next, numbers))
 
     def __repr__(self) -> str:
         return f"<{self._name} object at {id(self):#x}>"
@@ -184,22 +203,32 @@ class Node:
     def save(self, *values) -> None:
         """Keep inputs for the gradient rule, remembering each tensor's version."""
         self._saved = values
-        self._saved_versions = tuple(
-            v._version_cell[0] if hasattr(v, "_version_cell") else None for v in values
-        )
+        # Versions are recorded only when some value was already changed in place; None means
+        # "all at version 0" (a tensor without a version counter never was changed).
+        self._saved_versions = None
+        for v in values:
+            cell = getattr(v, "_version_cell", None)
+            if cell is not None and cell[0]:
+                self._saved_versions = tuple([_version_of(v) for v in values])
+                break
 
     def save_result(self, out) -> None:
         """Keep the output's data (not the tensor itself: it holds this node)."""
-        self._result = (out._data, out._version_cell, out._version_cell[0], out._requires_grad)
+        cell = version_cell(out)
+        self._result = (out._data, cell, cell[0], out._requires_grad)
 
     @property
     def saved_tensors(self) -> tuple:
         if self._freed:
             raise RuntimeError(SECOND_BACKWARD)
         saved = self._saved
-        for value, version in zip(saved, self._saved_versions):
-            if version is not None and value._version_cell[0] != version:
-                raise _modified_error(value, value._version_cell[0], version, value.grad_fn)
+        versions = self._saved_versions
+        for i, value in enumerate(saved):
+            cell = getattr(value, "_version_cell", None)
+            now = cell[0] if cell is not None else 0
+            expected = versions[i] if versions is not None else 0
+            if now != expected:
+                raise _modified_error(value, now, expected, value.grad_fn)
         return saved
 
     @property
@@ -229,7 +258,7 @@ class Node:
     def gradient(self, grad):
         raise NotImplementedError
 
-    def register_hook(self, hook):
+    def register_hook(self, hook):  # noqa: D102
         raise NotImplementedError(
             "register_hook on a Node is not supported; use Tensor.register_hook"
         )
@@ -241,28 +270,55 @@ class Node:
         return _RemovableHandle(self._pre_hooks, hook)
 
 
+def version_cell(t) -> list:
+    """A tensor's version counter, created when first needed (most tensors never need one)."""
+    cell = t._version_cell
+    if cell is None:
+        cell = t._version_cell = [0]
+    return cell
+
+
+def _version_of(value) -> int:
+    cell = getattr(value, "_version_cell", None)  # None also for numbers and None
+    return cell[0] if cell is not None else 0
+
+
 class AccumulateGrad(Node):
     """The node of a leaf that requires grad: adds the arriving gradient into ``leaf.grad``."""
 
     __slots__ = ("variable",)
-    _name = "AccumulateGrad"
+    _name = "torch::autograd::AccumulateGrad"
 
     def __init__(self, variable):
         super().__init__()
         self.variable = variable
-        self.next_functions = ()
-        self._input_meta = ()
+        self._next = ()
+        self._next_nr = None
+        self._input_meta = None
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
 
     def accumulate(self, grad, create_graph: bool) -> None:
         leaf = self.variable
         if leaf._grad is None:
             # A gradient may be shared (AddBackward0 passes one tensor to both inputs) or
             # read-only (an expanded ones); .grad must be the leaf's own, writable tensor.
-            leaf._grad = grad if create_graph else grad.detach().clone()
+            # With create_graph torch copies into a new tensor: .grad_fn is CopyBackwards.
+            if create_graph:
+                leaf._grad = _new_like(grad).copy_(grad)
+            else:
+                leaf._grad = grad.detach().clone()
         elif create_graph:
             leaf._grad = leaf._grad + grad
         else:
             leaf._grad._accumulate_(grad)
+
+
+def _new_like(t):
+    from ._tensor import make_tensor
+
+    return make_tensor(np.empty(t._data.shape, t._data.dtype))
 
 
 def accumulator_of(leaf) -> AccumulateGrad:
@@ -271,18 +327,42 @@ def accumulator_of(leaf) -> AccumulateGrad:
     node = ref() if ref is not None else None
     if node is None:
         node = AccumulateGrad(leaf)
+        node._pre_hooks = leaf._leaf_hooks  # hooks registered on the leaf (see register_hook)
         leaf._accumulator = weakref.ref(node)
     return node
 
 
 def edge_of(t) -> tuple:
     """Where a gradient for tensor ``t`` must go: its grad_fn, its accumulator, or nowhere."""
-    fn = t.grad_fn
+    return (node_of(t), t._output_nr)
+
+
+def node_of(t):
+    """The node that receives ``t``'s gradient: its grad_fn, its accumulator, or None."""
+    fn = t._grad_fn
     if fn is not None:
-        return (fn, t._output_nr)
+        return fn
     if t._requires_grad:
-        return (accumulator_of(t), 0)
-    return (None, 0)
+        return accumulator_of(t)
+    return None
+
+
+def connect(node, inputs) -> None:
+    """Point ``node`` at the nodes of its ``inputs`` (tensors, or None/numbers: no gradient)."""
+    nexts, numbers, metas = [], None, []
+    for i, t in enumerate(inputs):
+        if getattr(t, "_data", None) is None:
+            nexts.append(None)
+            metas.append(None)
+            continue
+        nexts.append(node_of(t))
+        metas.append((t._data.shape, t._data.dtype))
+        if t._output_nr:
+            numbers = numbers or [0] * len(inputs)
+            numbers[i] = t._output_nr
+    node._next = tuple(nexts)
+    node._next_nr = tuple(numbers) if numbers else None
+    node._input_meta = tuple(metas)
 
 
 class _RemovableHandle:
@@ -294,14 +374,24 @@ class _RemovableHandle:
             self._hooks.remove(self._hook)
 
 
+def _op_name(grad_fn) -> str:
+    """How torch names a node in this message: its op (``Add``, ``Clamp1``, ``Pow2``)."""
+    name = grad_fn.name()
+    if name in ("CopySlices", "CopyBackwards"):  # torch's C++ nodes keep their full name
+        return "torch::autograd::" + name
+    return name.removesuffix("Backward0").replace("Backward", "")
+
+
 def _modified_error(tensor, now: int, expected: int, grad_fn) -> RuntimeError:
-    which = f", which is output 0 of {grad_fn.name()}," if grad_fn is not None else ""
+    which = ""
+    if grad_fn is not None:
+        which = f", which is output {tensor._output_nr} of {_op_name(grad_fn)},"
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [{tensor.type()} [{', '.join(map(str, tensor.shape))}]]{which} is at version "
         f"{now}; expected version {expected} instead. Hint: enable anomaly detection to find the "
         "operation that failed to compute its gradient, with "
-        "torch.autograd.set_detect_anomaly(True)."
+        "torch.autograd.set_detect_anomaly(True, check_nan=False)."
         + hint(
             "a tensor that backward needs was changed in place after it was used (an op ending "
             "in _, x[i] = v, or x += ...); use the out-of-place form (x = x + 1) or .clone() first"
@@ -317,24 +407,43 @@ def _modified_error(tensor, now: int, expected: int, grad_fn) -> RuntimeError:
 def topological_order(roots) -> list:
     """Nodes reachable from ``roots``, each after every node that feeds it a gradient.
 
-    An explicit stack instead of recursion, so a 100,000-op chain needs no deep Python stack;
-    each node is visited once however many paths lead to it.
+    For inspection and tools (viz); the backward pass itself counts dependencies instead.
     """
-    seen = set(roots)
-    order = []
-    stack = [(root, iter(root.next_functions)) for root in roots]
-    while stack:
-        node, children = stack[-1]
-        for child, _ in children:
-            if child is not None and child not in seen:
-                seen.add(child)
-                stack.append((child, iter(child.next_functions)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    order.reverse()
+    dependencies, _ = _count_dependencies(roots, want_parents=False)
+    order, ready = [], [r for r in dict.fromkeys(roots) if not dependencies.get(r)]
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for child in node._next:
+            if child is not None:
+                dependencies[child] -= 1
+                if not dependencies[child]:
+                    ready.append(child)
     return order
+
+
+def _count_dependencies(roots, want_parents: bool):
+    """How many nodes send a gradient to each node (and, if asked, which ones).
+
+    A loop over an explicit stack, not recursion: a 100,000-op chain needs no deep Python
+    stack, and a node reached along several paths is expanded once.
+    """
+    stack = list(dict.fromkeys(roots))
+    dependencies: dict = dict.fromkeys(stack, 0)  # a node is expanded when first counted
+    parents: dict | None = {} if want_parents else None
+    while stack:
+        node = stack.pop()
+        for child in node._next:
+            if child is None:
+                continue
+            if child in dependencies:
+                dependencies[child] += 1
+            else:
+                dependencies[child] = 1
+                stack.append(child)
+            if parents is not None:
+                parents.setdefault(child, []).append(node)
+    return dependencies, parents
 
 
 def _add(buffers: dict, node, nr: int, grad) -> None:
@@ -351,7 +460,7 @@ def _add(buffers: dict, node, nr: int, grad) -> None:
 def _fit(grad, meta):
     """Undo broadcasting and dtype promotion: the gradient takes its input's shape and dtype."""
     shape, np_dtype = meta
-    if grad.shape != shape:
+    if grad._data.shape != shape:
         grad = grad.sum_to_size(shape)
     if grad._data.dtype != np_dtype:
         grad = grad.to(np_dtype)
@@ -369,63 +478,86 @@ def _run_hooks(hooks, grad):
 def run_backward(roots, root_grads, *, retain_graph, create_graph, captures=None, accumulate=True):
     """Propagate ``root_grads`` from ``roots`` (grad_fn edges) down the graph.
 
-    ``captures`` maps an edge ``(node, output_nr)`` to the gradient arriving there (for
-    ``autograd.grad`` and ``backward(inputs=...)``): those edges are recorded, and only the part
-    of the graph leading to them runs.  With ``accumulate`` (plain ``backward()``), leaves add
-    their gradient into ``.grad``.
+    A node runs once every node that feeds it has run (dependency counting), so it sees the sum
+    of all the gradients that reach it.  ``captures`` maps an edge ``(node, output_nr)`` to the
+    gradient arriving there (for ``autograd.grad`` and ``backward(inputs=...)``): those edges
+    are recorded, and only the part of the graph leading to them runs.  With ``accumulate``
+    (plain ``backward()``), leaves add their gradient into ``.grad``.
     """
     buffers: dict = {}
     for (node, nr), grad in zip(roots, root_grads):
         _add(buffers, node, nr, grad)
-    order = topological_order(list(dict.fromkeys(node for node, _ in roots)))
-    needed = _needed_nodes(order, captures) if captures is not None else None
+    root_nodes = [node for node, _ in roots]
+    dependencies, parents = _count_dependencies(root_nodes, want_parents=captures is not None)
+    needed = _needed_nodes(captures, parents) if captures is not None else None
+    ready = [r for r in dict.fromkeys(root_nodes) if not dependencies.get(r)]
 
     previous_mode = _GradMode.enabled
     _GradMode.enabled = create_graph
+    # The pass allocates many short-lived objects and creates no reference cycles, so the cyclic
+    # collector would only re-scan the (possibly huge) graph again and again.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        for node in order:
+        while ready:
+            node = ready.pop()
             grads = buffers.pop(node, None)
-            if grads is None:
-                continue
-            if node._pre_hooks:
-                grads = _run_hooks(node._pre_hooks, grads)
-            if captures is not None:
-                _capture(captures, node, grads)
-            if node._retained and accumulate:
-                _fill_retained(node, grads, create_graph)
-            if isinstance(node, AccumulateGrad):
-                if accumulate:
-                    node.accumulate(grads, create_graph)
-                continue
-            if needed is not None and node not in needed:
-                continue
-            _apply(node, grads, buffers)
-            if not retain_graph:
-                node.release()
+            input_grads = None
+            if grads is not None:
+                input_grads = _run_node(node, grads, needed, captures, accumulate, create_graph)
+                if not retain_graph:
+                    node.release()
+            metas, numbers = node._input_meta, node._next_nr
+            for i, child in enumerate(node._next):
+                if child is None:
+                    continue
+                grad = input_grads[i] if input_grads is not None else None
+                if grad is not None:
+                    if metas is not None and metas[i] is not None:
+                        grad = _fit(grad, metas[i])
+                    if numbers is None and child.num_outputs == 1:
+                        old = buffers.get(child)
+                        buffers[child] = grad if old is None else old + grad
+                    else:
+                        _add(buffers, child, numbers[i] if numbers else 0, grad)
+                left = dependencies[child] - 1
+                dependencies[child] = left
+                if not left:
+                    ready.append(child)
     finally:
         _GradMode.enabled = previous_mode
+        if collecting:
+            gc.enable()
 
 
-def _apply(node, grads, buffers) -> None:
+def _run_node(node, grads, needed, captures, accumulate, create_graph):
+    """Run one node's gradient rule; return its inputs' gradients (None: nothing to pass on)."""
+    if node._pre_hooks:
+        grads = _run_hooks(node._pre_hooks, grads)
+    if captures is not None:
+        _capture(captures, node, grads)
+    if node._retained and accumulate:
+        _fill_retained(node, grads, create_graph)
+    if node.__class__ is AccumulateGrad:
+        if accumulate:
+            node.accumulate(grads, create_graph)
+        return None
+    if needed is not None and node not in needed:
+        return None
     if node.num_outputs > 1:
         grads = node.materialize(grads)
-    input_grads = node.gradient(grads)
-    for (child, nr), grad, meta in zip(node.next_functions, input_grads, node._input_meta):
-        if child is not None and grad is not None:
-            _add(buffers, child, nr, _fit(grad, meta))
+    return node.gradient(grads)
 
 
-def _needed_nodes(order, captures) -> set:
+def _needed_nodes(captures, parents) -> set:
     """Nodes whose gradient rule must run for a gradient to reach a captured edge."""
-    targets = {node for node, _ in captures}
-    reaches = set()
-    needed = set()
-    for node in reversed(order):  # children before parents
-        feeds = any(child in reaches for child, _ in node.next_functions)
-        if feeds:
-            needed.add(node)
-        if feeds or node in targets:
-            reaches.add(node)
+    needed: set = set()
+    stack = [node for node, _ in captures]
+    while stack:
+        for parent in parents.get(stack.pop(), ()):
+            if parent not in needed:
+                needed.add(parent)
+                stack.append(parent)
     return needed
 
 
@@ -448,6 +580,6 @@ def _fill_retained(node, grads, create_graph: bool) -> None:
         if grad is None:
             continue
         if t._grad is None:
-            t._grad = grad if create_graph else grad.detach().clone()
+            t._grad = grad.clone() if create_graph else grad.detach().clone()
         else:
             t._grad = t._grad + grad

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import builtins
 import collections
+import operator
 import warnings
 
 import numpy as np
 
 from . import _dtype
 from ._dtype import FROM_NUMPY
-from ._engine import Node, _GradMode, edge_of
+from ._engine import Node, _GradMode, accumulator_of, connect, version_cell
 from ._errors import hint
 from ._tensor import Size, Tensor, make_tensor
 
@@ -47,7 +48,7 @@ class Op(Node):
 
     @property
     def needs_input_grad(self) -> tuple:
-        return tuple(fn is not None for fn, _ in self.next_functions)
+        return tuple(fn is not None for fn in self._next)
 
 
 def _tracks(*tensors) -> bool:
@@ -62,17 +63,17 @@ def _tracks(*tensors) -> bool:
 
 def _record(node: Op, inputs, out) -> Tensor:
     """Make ``node`` the grad_fn of a new tensor holding ``out``; ``inputs`` are its edges."""
-    node.next_functions = tuple(edge_of(t) if t.__class__ is Tensor else (None, 0) for t in inputs)
-    node._input_meta = tuple(
-        (t._data.shape, t._data.dtype) if t.__class__ is Tensor else None for t in inputs
-    )
+    connect(node, inputs)
+    same = (out.shape, out.dtype)
+    if builtins.all(meta is None or meta == same for meta in node._input_meta):
+        node._input_meta = None  # every gradient already has its input's shape and dtype
     return make_tensor(out, node)
 
 
 def _view(out, source: Tensor, node: Op | None) -> Tensor:
     """A result that shares ``source``'s memory: it shares its version counter too."""
     t = _record(node, (source,), out) if node is not None else make_tensor(out)
-    t._version_cell = source._version_cell
+    t._version_cell = version_cell(source)
     t._base = source._base if source._base is not None else source
     return t
 
@@ -93,17 +94,21 @@ def _dtype_of(t: Tensor) -> _dtype.dtype:
 
 # ============================================================================================
 # Elementwise binary operations
+#
+# They compute with Python's operators rather than the ufuncs: the same NumPy code for arrays,
+# but NumPy scalars (0-d results) take their fast path, ten times faster than a ufunc call.
 # ============================================================================================
 
 
 def _broadcast_error(a, b) -> RuntimeError:
     sa = a._data.shape
     sb = b._data.shape if b.__class__ is Tensor else ()
-    for i in range(1, max(len(sa), len(sb)) + 1):
+    rank = builtins.max(len(sa), len(sb))  # `max` here is the tensor op
+    for i in range(1, rank + 1):
         x = sa[-i] if i <= len(sa) else 1
         y = sb[-i] if i <= len(sb) else 1
         if x != y and x != 1 and y != 1:
-            dim = max(len(sa), len(sb)) - i
+            dim = rank - i
             return RuntimeError(
                 f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
                 f"non-singleton dimension {dim}"
@@ -140,28 +145,95 @@ def _operands(a, b):
 
 
 def _binary(cls, a: Tensor, b, out_dtype=None) -> Tensor:
-    """Apply an elementwise op on a tensor and a tensor or number (the hot path)."""
-    if b.__class__ is not Tensor and not isinstance(b, _NUMBER_TYPES):
-        if isinstance(b, Tensor):
-            pass
-        elif isinstance(b, np.ndarray):
-            b = make_tensor(b)
+    """Apply an elementwise op on a tensor and a tensor or number (any dtypes)."""
+    return _APPLY[cls](a, b, out_dtype)
+
+
+def _elementwise(cls):
+    """The apply function of a binary op, specialized for speed: scalar code is all overhead.
+
+    The fast path (same dtype on both sides, or a float tensor with a Python float) needs no
+    casts; everything else goes through torch's promotion in ``_operands``.
+    """
+    compute, save_inputs = cls.compute, cls.save_inputs
+    keeps_dtype = cls.keeps_dtype
+
+    def apply(a, b, out_dtype=None):
+        x = a._data
+        b_is_tensor = b.__class__ is Tensor
+        if (b_is_tensor and x.dtype is b._data.dtype) or (
+            b.__class__ is _float and x.dtype.kind == "f"
+        ):
+            y = b._data if b_is_tensor else b
+            try:
+                out = compute(x, y)
+            except ValueError:
+                raise _broadcast_error(a, b) from None
+            if out_dtype is not None and out.dtype is not out_dtype:
+                out = out.astype(out_dtype)
         else:
-            return NotImplemented
-    x, y, dt = _operands(a, b)
-    try:
-        out = cls.compute(x, y)
-    except ValueError:
-        raise _broadcast_error(a, b) from None
-    if out_dtype is not None and out.dtype != out_dtype:
-        out = out.astype(out_dtype)
-    elif out.dtype != dt and cls.keeps_dtype:
-        out = out.astype(dt)
-    if _GradMode.enabled and (a._requires_grad or (b.__class__ is Tensor and b._requires_grad)):
-        node = cls()
-        cls.save_inputs(node, a, b)
-        return _record(node, (a, b), out)
-    return make_tensor(out)
+            if not b_is_tensor and not isinstance(b, _NUMBER_TYPES):
+                if isinstance(b, Tensor):
+                    b_is_tensor = True
+                elif isinstance(b, np.ndarray):
+                    b, b_is_tensor = make_tensor(b), True
+                else:
+                    return NotImplemented
+            x, y, dt = _operands(a, b)
+            try:
+                out = compute(x, y)
+            except ValueError:
+                raise _broadcast_error(a, b) from None
+            if out_dtype is not None and out.dtype != out_dtype:
+                out = out.astype(out_dtype)
+            elif keeps_dtype and out.dtype != dt:
+                out = out.astype(dt)
+        if _GradMode.enabled and (a._requires_grad or (b_is_tensor and b._requires_grad)):
+            node = cls()
+            save_inputs(node, a, b)
+            return _record_binary(node, a, b, b_is_tensor, out)
+        return make_tensor(out)
+
+    return apply
+
+
+def _record_binary(node: Op, a: Tensor, b, b_is_tensor: bool, out) -> Tensor:
+    """``_record`` for the two operands of an elementwise op, inlined: it runs for every op."""
+    x = a._data
+    fa = a._grad_fn
+    node_a = fa if fa is not None else (accumulator_of(a) if a._requires_grad else None)
+    shape, dtype = out.shape, out.dtype
+    if b_is_tensor:
+        y = b._data
+        fb = b._grad_fn
+        node._next = (
+            node_a,
+            fb if fb is not None else accumulator_of(b) if b._requires_grad else None,
+        )
+        node._next_nr = (a._output_nr, b._output_nr) if a._output_nr or b._output_nr else None
+        if x.shape == shape and y.shape == shape and x.dtype is dtype and y.dtype is dtype:
+            node._input_meta = None
+        else:
+            node._input_meta = ((x.shape, x.dtype), (y.shape, y.dtype))
+    else:
+        node._next = (node_a, None)
+        node._next_nr = (a._output_nr, 0) if a._output_nr else None
+        node._input_meta = (
+            None if x.shape == shape and x.dtype is dtype else ((x.shape, x.dtype), None)
+        )
+    return make_tensor(out, node)
+
+
+def _record_unary(node: Op, a: Tensor, out) -> Tensor:
+    """``_record`` for a single input, inlined like ``_record_binary``."""
+    x = a._data
+    fa = a._grad_fn
+    node._next = (fa if fa is not None else accumulator_of(a) if a._requires_grad else None,)
+    node._next_nr = (a._output_nr,) if a._output_nr else None
+    node._input_meta = (
+        None if x.shape == out.shape and x.dtype is out.dtype else ((x.shape, x.dtype),)
+    )
+    return make_tensor(out, node)
 
 
 class BinaryOp(Op):
@@ -175,7 +247,7 @@ class BinaryOp(Op):
 
 class Add(BinaryOp):
     _name = "AddBackward0"
-    compute = staticmethod(np.add)
+    compute = staticmethod(operator.add)
 
     def gradient(self, grad):
         return grad, grad
@@ -183,7 +255,7 @@ class Add(BinaryOp):
 
 class Sub(BinaryOp):
     _name = "SubBackward0"
-    compute = staticmethod(np.subtract)
+    compute = staticmethod(operator.sub)
 
     def gradient(self, grad):
         return grad, -grad
@@ -201,7 +273,7 @@ class Rsub(Op):
 class Mul(BinaryOp):
     _name = "MulBackward0"
     saved_names = ("self", "other")
-    compute = staticmethod(np.multiply)
+    compute = staticmethod(operator.mul)
 
     @staticmethod
     def save_inputs(node, a, b) -> None:
@@ -219,9 +291,7 @@ class Div(BinaryOp):
     saved_names = ("self", "other")
     keeps_dtype = False
 
-    @staticmethod
-    def compute(x, y):
-        return np.true_divide(x, y)
+    compute = staticmethod(operator.truediv)
 
     @staticmethod
     def save_inputs(node, a, b) -> None:
@@ -230,9 +300,10 @@ class Div(BinaryOp):
 
     def gradient(self, grad):
         a, b = self.saved_tensors
-        grad_a = grad / b if self.next_functions[0][0] is not None else None
-        grad_b = -grad * a / (b * b) if a is not None else None
-        return grad_a, grad_b
+        grad_a = grad / b
+        # d(a/b)/db = -a/b**2, written as -(grad/b) * a/b to reuse grad / b.
+        grad_b = -grad_a * a / b if a is not None else None
+        return (grad_a if self._next[0] is not None else None), grad_b
 
 
 class PowTensor(BinaryOp):
@@ -240,7 +311,7 @@ class PowTensor(BinaryOp):
 
     _name = "PowBackward1"
     saved_names = ("self", "exponent", "result")
-    compute = staticmethod(np.power)
+    compute = staticmethod(operator.pow)
 
     @staticmethod
     def save_inputs(node, a, b) -> None:
@@ -249,9 +320,9 @@ class PowTensor(BinaryOp):
     def gradient(self, grad):
         base, exponent = self.saved_tensors
         grad_base = grad_exp = None
-        if self.next_functions[0][0] is not None:
+        if self._next[0] is not None:
             grad_base = grad * exponent * base ** (exponent - 1)
-        if self.next_functions[1][0] is not None:
+        if self._next[1] is not None:
             # d/dy x**y = x**y * log(x), taken as 0 where x == 0 and y >= 0 (torch's convention)
             safe = where((base == 0) & (exponent >= 0), 0.0, grad * base**exponent * base.log())
             grad_exp = safe
@@ -288,7 +359,7 @@ def _split_ties(grad, wins, ties):
 
 class Remainder(BinaryOp):
     _name = "RemainderBackward0"
-    compute = staticmethod(np.remainder)
+    compute = staticmethod(operator.mod)
 
     def gradient(self, grad):
         return grad, None
@@ -327,8 +398,8 @@ def _bitwise(ufunc, symbol):
             return NotImplemented
         x, y, dt = _operands(a, _as_tensor(b) if isinstance(b, np.ndarray) else b)
         if np.dtype(dt).kind == "f":
-            raise RuntimeError(
-                f"\"{ufunc.__name__}_cpu\" not implemented for '{_dtype.FROM_NUMPY[dt].name}'"
+            raise NotImplementedError(
+                f"\"{ufunc.__name__}_cpu\" not implemented for '{_scalar_name(dt)}'"
                 + hint(f"{symbol} is for bool or integer tensors (masks); floats need comparisons")
             )
         return make_tensor(ufunc(x, y))
@@ -353,6 +424,11 @@ def bitwise_not(x: Tensor) -> Tensor:
     return make_tensor(np.invert(x._data))
 
 
+_APPLY = {
+    cls: _elementwise(cls) for cls in (Add, Sub, Mul, Div, PowTensor, Maximum, Minimum, Remainder)
+}
+
+
 def add(input, other, *, alpha=1) -> Tensor:
     if alpha != 1:
         other = other * alpha
@@ -375,7 +451,7 @@ def rsub(tensor: Tensor, number) -> Tensor:
     if isinstance(number, Tensor):
         return sub(number, tensor)
     x, y, dt = _operands(tensor, number)
-    out = np.subtract(y, x)
+    out = y - x
     if out.dtype != dt:
         out = out.astype(dt)
     if _tracks(tensor):
@@ -396,8 +472,14 @@ def div(input, other, *, rounding_mode=None) -> Tensor:
     if rounding_mode is not None:
         return floor_divide(input, other) if rounding_mode == "floor" else _trunc_div(input, other)
     input = _as_tensor(input)
+    kind = input._data.dtype.kind
+    if kind == "f" and (
+        other.__class__ is _float
+        or (other.__class__ is Tensor and other._data.dtype is input._data.dtype)
+    ):
+        return _APPLY[Div](input, other)  # float / float: no promotion to work out
     dt = _dtype.to_float(_dtype.result_type(input, other))
-    if input._data.dtype.kind != "f":
+    if kind != "f":
         input = make_tensor(input._data.astype(dt.np))  # ints divide in the default float
     return _binary(Div, input, other, out_dtype=dt.np)
 
@@ -455,6 +537,7 @@ def _require_tensor(x, name: str) -> Tensor:
 class Pow(Op):
     """``tensor ** number``."""
 
+    __slots__ = ("exponent",)
     _name = "PowBackward0"
     saved_names = ("self",)
 
@@ -463,6 +546,10 @@ class Pow(Op):
         e = self.exponent
         if e == 0:
             return (grad * 0,)
+        if e == 1:
+            return (grad,)
+        if e == 2:  # the common square: skip computing x ** 1
+            return (grad * (x * 2),)
         return (grad * (e * x ** (e - 1)),)
 
 
@@ -476,6 +563,16 @@ class RPow(Op):
 
 
 def pow(input, exponent) -> Tensor:  # noqa: A001 - torch's name
+    if exponent.__class__ in (_int, _float) and input.__class__ is Tensor:
+        x = input._data
+        if x.dtype.kind == "f":  # the common x ** 2 or x ** 0.5: nothing to promote
+            out = x**exponent
+            if _GradMode.enabled and input._requires_grad:
+                node = Pow()
+                node.exponent = exponent
+                node.save(input)
+                return _record_unary(node, input, out)
+            return make_tensor(out)
     if not isinstance(input, Tensor):
         return _rpow(_as_tensor(exponent), input)
     if isinstance(exponent, Tensor):
@@ -490,7 +587,7 @@ def pow(input, exponent) -> Tensor:  # noqa: A001 - torch's name
             "Integers to negative integer powers are not allowed."
             + hint("use a float base, e.g. x.float() ** -1 or 1 / x")
         )
-    out = np.power(x, e)
+    out = x**e
     if out.dtype != dt:
         out = out.astype(dt)
     if _tracks(input):
@@ -533,7 +630,7 @@ def _unary(cls, x: Tensor, *, floating=True) -> Tensor:
     out = cls.compute(data)
     if _GradMode.enabled and x._requires_grad:
         node = cls()
-        t = _record(node, (x,), out)
+        t = _record_unary(node, x, out)
         if cls.saves == "input":
             node.save(x)
         elif cls.saves == "result":
@@ -549,7 +646,7 @@ class UnaryOp(Op):
 
 class Neg(UnaryOp):
     _name = "NegBackward0"
-    compute = staticmethod(np.negative)
+    compute = staticmethod(operator.neg)
     saves = None
 
     def gradient(self, grad):
@@ -790,10 +887,12 @@ class ClampTensor(Op):
     def gradient(self, grad):
         x, lo, hi = self.saved_tensors
         grads = [grad * _inside(x, lo, hi), None, None]
-        if lo is not None and self.next_functions[1][0] is not None:
-            grads[1] = grad * (x < lo)
-        if hi is not None and self.next_functions[2][0] is not None:
-            grads[2] = grad * (x > hi)
+        # Where min > max the result is max (clamp is min(max(x, lo), hi)): max takes the
+        # gradient there, min does not, as in torch's clamp_backward_min_max.
+        if lo is not None and self._next[1] is not None:
+            grads[1] = grad * ((x < lo) & (lo < hi) if hi is not None else x < lo)
+        if hi is not None and self._next[2] is not None:
+            grads[2] = grad * ((x > hi) | (hi < lo) if lo is not None else x > hi)
         return tuple(grads)
 
 
@@ -865,7 +964,7 @@ def where(condition, input=None, other=None) -> Tensor:
     if cond._data.dtype.kind != "b":
         raise RuntimeError(
             f"where expected condition to be a boolean tensor, but got a tensor with dtype "
-            f"{_dtype_of(cond).name.capitalize()}"
+            f"{_scalar_name(cond._data.dtype)}"
         )
     a, b = _as_tensor_like(input, other), _as_tensor_like(other, input)
     dt = _dtype.result_type(input, other)
@@ -1691,6 +1790,8 @@ def _index_item(k):
     """Turn one index of a torch key into NumPy's, refusing what torch refuses."""
     if isinstance(k, Tensor):
         data = k._data
+        if data.ndim == 0 and data.dtype.kind in "iu":
+            return _int(data)  # torch indexes with a 0-d integer tensor as with an int
         if data.dtype.kind == "b" or data.dtype.kind in "iu":
             return np.asarray(data)
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
@@ -1720,8 +1821,8 @@ def index(input: Tensor, key) -> Tensor:
         _check_bounds(items, data.shape)
         try:
             return _take(input, items if len(items) > 1 else items[0], "IndexBackward0")
-        except IndexError as e:
-            raise IndexError(str(e)) from None
+        except IndexError as e:  # NumPy's "axis" is torch's "dimension"
+            raise IndexError(str(e).replace(" for axis ", " for dimension ")) from None
     return _basic_index(input, items, single_slice=not isinstance(key, tuple))
 
 
@@ -1829,7 +1930,7 @@ class CopySlices(Op):
         key = self.key
         grad_self = _embed_zero(grad, key)
         grad_value = None
-        if self.next_functions[1][0] is not None:
+        if self._next[1] is not None:
             grad_value = _take(
                 grad, key, "IndexBackward0" if _is_advanced(key) else "SliceBackward0"
             )
@@ -1872,11 +1973,11 @@ def setitem(target: Tensor, key, value) -> None:
         value_t = _as_tensor(value) if not isinstance(value, Tensor) else value
         edges_from = _record(node, (target, value_t), data)  # edges to the old history
         data[np_key] = value_data
-        target._version_cell[0] += 1
+        version_cell(target)[0] += 1
         target._rebase(edges_from._grad_fn)
         return
     data[np_key] = value_data
-    target._version_cell[0] += 1
+    version_cell(target)[0] += 1
 
 
 # ============================================================================================
@@ -1965,11 +2066,20 @@ def stack(tensors, dim: int = 0) -> Tensor:
 # ============================================================================================
 
 
-def _same_dtype(a: Tensor, b: Tensor, names=("m1", "m2")) -> None:
+# torch does not promote in matrix products, and each of its kernels words the refusal its own way.
+_DTYPE_MISMATCH = {
+    "mm": "expected m1 and m2 to have the same dtype, but got: {a_c} != {b_c}",
+    "mv": "addmv input tensors must have the same dtype, but got {b}, {a}, and {b}",
+    "dot": "dot : expected both vectors to have same dtype, but found {a} and {b}",
+    "bmm": "expected scalar type {a} but found {b}",
+}
+
+
+def _same_dtype(a: Tensor, b: Tensor, kernel="mm") -> None:
     if a._data.dtype != b._data.dtype:
+        a_name, b_name = _scalar_name(a._data.dtype), _scalar_name(b._data.dtype)
         raise RuntimeError(
-            f"expected {names[0]} and {names[1]} to have the same dtype, but got: "
-            f"{_c_type(a)} != {_c_type(b)}"
+            _DTYPE_MISMATCH[kernel].format(a_c=_c_type(a), b_c=_c_type(b), a=a_name, b=b_name)
             + hint(
                 f"torch does not promote in matrix products: convert one side, e.g. "
                 f"a.to(b.dtype) ({a.dtype} vs {b.dtype})"
@@ -1997,8 +2107,8 @@ class Mm(Op):
 
     def gradient(self, grad):
         a, b = self.saved_tensors
-        ga = mm(grad, b.t()) if self.next_functions[0][0] is not None else None
-        gb = mm(a.t(), grad) if self.next_functions[1][0] is not None else None
+        ga = mm(grad, b.t()) if self._next[0] is not None else None
+        gb = mm(a.t(), grad) if self._next[1] is not None else None
         return ga, gb
 
 
@@ -2029,8 +2139,8 @@ class Mv(Op):
 
     def gradient(self, grad):
         mat, vec = self.saved_tensors
-        gm = outer(grad, vec) if self.next_functions[0][0] is not None else None
-        gv = mv(mat.t(), grad) if self.next_functions[1][0] is not None else None
+        gm = outer(grad, vec) if self._next[0] is not None else None
+        gv = mv(mat.t(), grad) if self._next[1] is not None else None
         return gm, gv
 
 
@@ -2039,7 +2149,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
         raise RuntimeError(
             f"vector + matrix @ vector expected, got 1, {input._data.ndim}, {vec._data.ndim}"
         )
-    _same_dtype(input, vec, ("mat", "vec"))
+    _same_dtype(input, vec, "mv")
     n, k = input._data.shape
     if vec._data.shape[0] != k:
         raise RuntimeError(
@@ -2067,7 +2177,7 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
         raise RuntimeError(
             f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors"
         )
-    _same_dtype(input, other, ("self", "other"))
+    _same_dtype(input, other, "dot")
     n, m = input._data.shape[0], other._data.shape[0]
     if n != m:
         raise RuntimeError(
@@ -2101,8 +2211,20 @@ class MatmulND(Op):
 
     def gradient(self, grad):
         a, b = self.saved_tensors
-        ga = matmul(grad, b.mT) if self.next_functions[0][0] is not None else None
-        gb = matmul(a.mT, grad) if self.next_functions[1][0] is not None else None
+        # A vector takes part as a matrix: a row (1 x n) on the left, a column (n x 1) on the
+        # right; its gradient drops that dimension again (the engine sums the batch dims away).
+        a_vector, b_vector = a.ndim == 1, b.ndim == 1
+        if a_vector:
+            a, grad = a.unsqueeze(0), grad.unsqueeze(-2)
+        if b_vector:
+            b, grad = b.unsqueeze(-1), grad.unsqueeze(-1)
+        ga = gb = None
+        if self._next[0] is not None:
+            ga = matmul(grad, b.mT)
+            ga = ga.squeeze(-2) if a_vector else ga
+        if self._next[1] is not None:
+            gb = matmul(a.mT, grad)
+            gb = gb.squeeze(-1) if b_vector else gb
         return ga, gb
 
 
@@ -2130,7 +2252,13 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         node = _SqueezeMatmul()
         node.shape = out._data.shape
         return _view(out._data[0], out, node)
-    _same_dtype(a, b)
+    fold = _matmul_fold(a, b)
+    if fold == "left":
+        _same_dtype(a, b, "mv" if nb == 1 else "mm")
+    elif fold == "right":
+        _same_dtype(b, a, "mv" if na == 1 else "mm")  # computed as (b^T @ a^T)^T
+    else:
+        _same_dtype(a, b, "bmm")
     try:
         out = np.matmul(a._data, b._data)
     except ValueError:
@@ -2140,9 +2268,27 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         ) from None
     if _tracks(a, b):
         node = MatmulND()
+        if fold == "right" and na >= 2:  # torch made (b^T @ a^T)^T contiguous: a copy
+            node._name = "CloneBackward0"
         node.save(a, b)
         return _record(node, (a, b), out)
     return make_tensor(out)
+
+
+def _matmul_fold(a: Tensor, b: Tensor):
+    """How torch computes a batched product, which shows in its dtype errors and last node.
+
+    "left": a's batch is folded into the rows of one mm/mv; "right": the batch is on b's side
+    and torch computes (b^T @ a^T)^T with one mm/mv, but only when a (a vector or a single
+    matrix) requires grad; None: one bmm over the batch.  (torch's should_fold, as of 2.13.)
+    """
+    sa, sb = a._data.shape, b._data.shape
+    if len(sa) >= 3 and len(sb) <= 2:
+        return "left"
+    single = len(sa) <= 2 or (len(sa) == 3 == len(sb) and sa[0] == 1 and sb[0] > 1)
+    if len(sb) >= 3 and single and a._requires_grad:
+        return "right"
+    return None
 
 
 bmm = matmul
@@ -2215,7 +2361,7 @@ def copy_(self: Tensor, src, non_blocking=False) -> Tensor:
             f"{list(np.broadcast_shapes(data.shape, src._data.shape))}"
         ) from None
     np.copyto(data, out)
-    self._version_cell[0] += 1
+    version_cell(self)[0] += 1
     if _tracks(self, src):
         self._rebase(_record(Copy(), (self, src), data)._grad_fn)
     return self
@@ -2225,7 +2371,7 @@ def t_(self: Tensor) -> Tensor:
     self._check_inplace()
     result = t(self)
     self._data = result._data
-    self._version_cell[0] += 1
+    version_cell(self)[0] += 1
     self._rebase(result._grad_fn)
     return self
 
@@ -2234,7 +2380,7 @@ def transpose_(self: Tensor, dim0: int, dim1: int) -> Tensor:
     self._check_inplace()
     result = transpose(self, dim0, dim1)
     self._data = result._data
-    self._version_cell[0] += 1
+    version_cell(self)[0] += 1
     self._rebase(result._grad_fn)
     return self
 
@@ -2253,7 +2399,7 @@ _METHODS = {
     for name in """
     add sub subtract mul multiply div divide true_divide floor_divide remainder fmod pow square
     maximum minimum neg negative abs absolute sign exp log sqrt sin cos tan tanh sigmoid relu
-    reciprocal log1p expm1 clamp clip clamp_min clamp_max where eq ne lt le gt ge logical_and
+    reciprocal log1p expm1 clamp clip clamp_min clamp_max eq ne lt le gt ge logical_and
     logical_or logical_xor logical_not bitwise_not sum mean var std max min amax argmax argmin
     norm cumsum softmax log_softmax all any equal allclose isclose isnan isinf isfinite
     count_nonzero reshape view view_as reshape_as flatten ravel transpose swapaxes swapdims t
@@ -2273,15 +2419,17 @@ Tensor.multiply_ = Tensor.mul_
 Tensor.divide_ = Tensor.div_
 Tensor.clip_ = Tensor.clamp_
 Tensor.T = property(numpy_T)
+# x.where(condition, y) is torch.where(condition, x, y): the tensor is the first value.
+Tensor.where = lambda self, condition, other: where(condition, self, other)
 Tensor.mT = property(mT)
 Tensor.__getitem__ = index
 Tensor.__setitem__ = setitem
 
 # Operators.  ``a op= b`` is in place, as in torch (so it bumps the version counter).
-Tensor.__add__ = Tensor.__radd__ = lambda a, b: _binary(Add, a, b)
-Tensor.__sub__ = lambda a, b: _binary(Sub, a, b)
+Tensor.__add__ = Tensor.__radd__ = _APPLY[Add]
+Tensor.__sub__ = _APPLY[Sub]
 Tensor.__rsub__ = rsub
-Tensor.__mul__ = Tensor.__rmul__ = lambda a, b: _binary(Mul, a, b)
+Tensor.__mul__ = Tensor.__rmul__ = _APPLY[Mul]
 Tensor.__truediv__ = div
 Tensor.__rtruediv__ = rdiv
 Tensor.__floordiv__ = floor_divide

@@ -16,7 +16,7 @@ import weakref
 import numpy as np
 
 from . import _dtype
-from ._engine import _GradMode, accumulator_of, edge_of
+from ._engine import _GradMode, _RemovableHandle, accumulator_of, edge_of, version_cell
 from ._errors import check_device, hint
 
 
@@ -62,6 +62,7 @@ LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place 
 ONLY_FLOAT_GRAD = "only Tensors of floating point and complex dtype can require gradients"
 
 _new = object.__new__
+_LAZY_SLOTS = frozenset(("_grad", "_accumulator", "_base", "_leaf_hooks"))
 
 
 def make_tensor(data, grad_fn=None, requires_grad=False) -> Tensor:
@@ -70,11 +71,10 @@ def make_tensor(data, grad_fn=None, requires_grad=False) -> Tensor:
     t._data = data
     t._grad_fn = grad_fn
     t._requires_grad = requires_grad or grad_fn is not None
-    t._grad = None
-    t._version_cell = [0]
+    t._version_cell = None  # created on first need: see _engine.version_cell
     t._output_nr = 0
-    t._accumulator = None
-    t._base = None
+    # _grad, _accumulator, _base and _leaf_hooks stay unset until needed: most tensors never
+    # need them, and __getattr__ reads an unset one as None.
     return t
 
 
@@ -90,7 +90,7 @@ class Tensor:
         "_output_nr",
         "_accumulator",
         "_base",
-        "_hook_node",
+        "_leaf_hooks",
         "__weakref__",
     )
     # NumPy defers to us in `ndarray * tensor`, as it does for torch tensors.
@@ -263,15 +263,20 @@ class Tensor:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._grad_fn is not None:
             return self._grad_fn.register_prehook(hook)
-        node = accumulator_of(self)
-        handle = node.register_prehook(hook)
-        self._hook_node = node  # keeps the accumulator (and so the hook) alive with the leaf
-        return handle
+        # A leaf keeps its hooks itself: its accumulator lives only as long as a graph uses it
+        # (and holding the accumulator, which holds the leaf, would be a reference cycle).
+        hooks = self._leaf_hooks
+        if hooks is None:
+            hooks = self._leaf_hooks = []
+        hooks.append(hook)
+        accumulator_of(self)._pre_hooks = hooks
+        return _RemovableHandle(hooks, hook)
 
     @property
     def _version(self) -> int:
         """How many times the data was changed in place (shared with views)."""
-        return self._version_cell[0]
+        cell = self._version_cell
+        return cell[0] if cell is not None else 0
 
     @property
     def data(self) -> Tensor:
@@ -285,7 +290,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """The same data, cut off from the graph (shares the version counter)."""
         t = make_tensor(self._data)
-        t._version_cell = self._version_cell
+        t._version_cell = version_cell(self)
         return t
 
     def detach_(self) -> Tensor:
@@ -302,8 +307,10 @@ class Tensor:
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def __getattr__(self, name):
-        # Only reached for unknown attributes: answer the 2017 API with its modern name.
-        if name == "creator":
+        # Only reached for unset slots and unknown attributes.
+        if name in _LAZY_SLOTS:
+            return None
+        if name == "creator":  # answer the 2017 API with its modern name
             raise AttributeError(
                 "'Tensor' object has no attribute 'creator'"
                 + hint(".creator is the 2017 name of what is now .grad_fn")
@@ -523,10 +530,25 @@ class Tensor:
                 f"result type {_scalar_type_name(result_dtype)} can't be cast to the desired "
                 f"output type {_scalar_type_name(self.dtype)}"
             )
+        node = result._grad_fn
+        if node is not None and node._saved:
+            self._keep_original(node, data)
         np.copyto(data, result._data, casting="unsafe")
-        self._version_cell[0] += 1
-        self._rebase(result._grad_fn)
+        version_cell(self)[0] += 1
+        self._rebase(node)
         return self
+
+    def _keep_original(self, node, data) -> None:
+        """An op's rule that needs ``self`` gets the value from before the write (torch's
+        ``original_self``): ``y.clamp_(0, 1)`` or ``y.pow_(2)`` then backward works."""
+        saved = node._saved
+        if saved[0] is not self or node.saved_names[:1] != ("self",):
+            return
+        original = make_tensor(data.copy(), self._grad_fn, self._requires_grad)
+        original._output_nr = self._output_nr
+        node._saved = (original, *saved[1:])
+        if node._saved_versions is not None:
+            node._saved_versions = (0, *node._saved_versions[1:])
 
     def _rebase(self, grad_fn) -> None:
         """After an in-place op the tensor's history is the op's node (as in torch)."""
@@ -546,7 +568,7 @@ class Tensor:
         """``self += other`` for gradient accumulation (no graph, no checks)."""
         data = self._writable()
         data += other._data
-        self._version_cell[0] += 1
+        version_cell(self)[0] += 1
 
     def _edge(self):
         return edge_of(self)

@@ -62,6 +62,7 @@ import re  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
 import tracemalloc  # noqa: E402
@@ -555,7 +556,9 @@ def error_line(e: BaseException) -> str:
     where = ""
     for frame in reversed(tb):
         if "autograd_lite" in frame.filename or frame.filename == __file__:
-            where = f" [{Path(frame.filename).name}:{frame.lineno}]"
+            path = Path(frame.filename)
+            shown = path.relative_to(REPO) if path.is_relative_to(REPO) else path.name
+            where = f" [{shown}:{frame.lineno}]"
             break
     msg = str(e).splitlines()[0] if str(e) else ""
     return f"{type(e).__name__}: {msg}{where}"[:300]
@@ -724,6 +727,11 @@ def measure_imports(cfg: Settings, with_torch: bool, with_al: bool, log: Callabl
     errors: dict[str, str] = {}
     pulls_torch = False
     env = child_env()
+    # Measure imports as an installed user gets them, from bytecode: the warm-up run writes
+    # .pyc files (into a private cache, even if PYTHONDONTWRITEBYTECODE is set here).
+    pycache = tempfile.TemporaryDirectory(prefix="bench-pycache-")
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = pycache.name
 
     def run_child(mod: str) -> tuple[float, float, bool] | None:
         t0 = time.perf_counter()
@@ -745,8 +753,9 @@ def measure_imports(cfg: Settings, with_torch: bool, with_al: bool, log: Callabl
 
     t_start = time.perf_counter()
     mods = list(targets)
-    for mod in mods:  # warm-up: file system caches, .pyc files
-        run_child(mod)
+    for mod in mods:  # warm-up: file system caches, .pyc files (torch ships its own .pyc)
+        if mod != "torch":
+            run_child(mod)
     for k in range(cfg.import_repeats):
         for mod in rotated(mods, k):
             if mod in errors or (mod == "torch" and k >= cfg.torch_import_repeats):
@@ -758,6 +767,7 @@ def measure_imports(cfg: Settings, with_torch: bool, with_al: bool, log: Callabl
             inproc[mod].append(got[1])
             if mod == "autograd_lite" and got[2]:
                 pulls_torch = True
+    pycache.cleanup()
     log(f"  import: {cfg.import_repeats} rounds in {time.perf_counter() - t_start:.1f} s")
 
     med = {m: statistics.median(v) for m, v in wall.items() if v}
@@ -859,11 +869,14 @@ def memory_child(impl: str, mode: str, ops: int) -> dict:
     return result
 
 
-def measure_memory(impls: list[str], ops: int, log: Callable) -> dict:
+def measure_memory(impls: list[str], ops: int, log: Callable, references: bool = True) -> dict:
+    """The target uses autograd_lite under tracemalloc; the RSS runs are references."""
     runs = []
     if "autograd_lite" in impls:
-        runs += [("autograd_lite", "tracemalloc"), ("autograd_lite", "rss")]
-    if "torch" in impls:
+        runs.append(("autograd_lite", "tracemalloc"))
+    if references and "autograd_lite" in impls:
+        runs.append(("autograd_lite", "rss"))
+    if references and "torch" in impls:
         runs.append(("torch", "rss"))
     out: dict[str, Any] = {"ops": ops, "target_ratio": MEMORY_MAX_RATIO}
     t_start = time.perf_counter()
@@ -1299,7 +1312,7 @@ def main(argv: list[str] | None = None) -> int:
 
     cfg = Settings(
         warmup=args.warmup if args.warmup is not None else (1 if args.quick else 2),
-        budget_s=args.budget if args.budget is not None else (0.8 if args.quick else 8.0),
+        budget_s=args.budget if args.budget is not None else (0.8 if args.quick else 10.0),
         min_repeats=3 if args.quick else 7,
         max_repeats=30 if args.quick else 200,
         repeats=args.repeats,
@@ -1329,7 +1342,12 @@ def main(argv: list[str] | None = None) -> int:
         )
     mem = None
     if "memory" in names and any(i in modules for i in TENSOR_IMPLS):
-        mem = measure_memory([i for i in TENSOR_IMPLS if i in modules], MEMORY_CHAIN_OPS, log)
+        mem = measure_memory(
+            [i for i in TENSOR_IMPLS if i in modules],
+            MEMORY_CHAIN_OPS,
+            log,
+            references=not args.quick,  # --quick: only the run the target needs
+        )
     elif "memory" in names:
         mem = {"ops": MEMORY_CHAIN_OPS, "status": "ERROR" if import_errors else "N/A"}
     log(f"total {time.perf_counter() - t_start:.0f} s")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 from .._engine import (
     enable_grad,
     inference_mode,
@@ -36,12 +38,9 @@ __all__ = [
 
 def __getattr__(name):
     # gradcheck and functional load on first use: `import autograd_lite` stays fast.
+    # (importlib, not `from . import x`: that form would ask this __getattr__ again, forever.)
     if name in ("gradcheck", "gradgradcheck"):
-        from . import gradcheck as module
-
-        return getattr(module, name)
+        return getattr(importlib.import_module(f"{__name__}.gradcheck"), name)
     if name == "functional":
-        from . import functional
-
-        return functional
+        return importlib.import_module(f"{__name__}.functional")
     raise AttributeError(f"module 'autograd_lite.autograd' has no attribute '{name}'")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from .._engine import accumulator_of, edge_of, run_backward
 from .._errors import hint
 from .._tensor import Tensor
@@ -87,6 +89,8 @@ def backward(
     roots = _check_outputs(outputs)
     if retain_graph is None:
         retain_graph = create_graph
+    if create_graph:
+        _warn_create_graph_cycle()
     if inputs is None:
         run_backward(roots, grads, retain_graph=retain_graph, create_graph=create_graph)
         return
@@ -110,6 +114,23 @@ def backward(
             t._grad = g if create_graph else g.detach().clone()
         else:
             t._grad = t._grad + g
+
+
+CREATE_GRAPH_CYCLE = (
+    "Using backward() with create_graph=True will create a reference cycle between the parameter "
+    "and its gradient which can cause a memory leak. We recommend using autograd.grad when "
+    "creating the graph to avoid this. If you have to use this function, make sure to reset the "
+    ".grad fields of your parameters to None after use to break the cycle and avoid the leak."
+)
+_warned_create_graph = False
+
+
+def _warn_create_graph_cycle() -> None:
+    """torch warns once per process: .grad then holds a graph that leads back to the leaf."""
+    global _warned_create_graph
+    if not _warned_create_graph:
+        _warned_create_graph = True
+        warnings.warn(CREATE_GRAPH_CYCLE, UserWarning, stacklevel=4)
 
 
 def _input_edge(t: Tensor) -> tuple:

@@ -8,8 +8,9 @@ without recording (the forward is one opaque step of the graph), and later the e
 from __future__ import annotations
 
 import functools
+import warnings
 
-from .._engine import Node, _GradMode, edge_of, no_grad
+from .._engine import Node, _GradMode, connect, no_grad
 from .._errors import hint
 from .._tensor import Tensor, make_tensor
 
@@ -131,7 +132,13 @@ class Function(metaclass=_FunctionMeta):
     """Base class of custom operations; see the module docstring."""
 
     def __init__(self, *args, **kwargs):
-        pass
+        warnings.warn(
+            f"{self.__class__} should not be instantiated. Methods on autograd functions are all "
+            "static, so you should invoke them on the class itself. Instantiating an autograd "
+            "function will raise an error in a future version of PyTorch.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
 
     def __call__(self, *args, **kwargs):
         raise RuntimeError(
@@ -182,8 +189,7 @@ def _connect(ctx, args, output):
     tensor_positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
     ctx._tensor_positions = tensor_positions
     ctx._arg_shapes = [a._data.shape if isinstance(a, Tensor) else None for a in args]
-    ctx.next_functions = tuple(edge_of(args[i]) for i in tensor_positions)
-    ctx._input_meta = tuple((args[i]._data.shape, args[i]._data.dtype) for i in tensor_positions)
+    connect(ctx, [args[i] for i in tensor_positions])
     ctx.num_outputs = len(outputs)
     non_diff = {id(t) for t in ctx.non_differentiable}
     wired = []
