@@ -60,28 +60,41 @@ def _unwrap(data):
     return data
 
 
-def _infer_dtype(data, array: np.ndarray) -> _dtype.dtype:
-    """torch's inference: Python ints -> int64, floats -> the default float, NumPy keeps its own."""
-    if isinstance(data, (np.ndarray, np.generic)):
-        return _dtype.from_numpy_dtype(array.dtype)
-    kind = array.dtype.kind
-    if kind == "b":
-        return _dtype.bool_
-    if kind in "iu":
-        return _dtype.int64
-    if kind == "f":
-        if _holds_numpy_float64(data):
-            return _dtype.float64
-        return _dtype.get_default_dtype()
-    if array.size == 0:
-        return _dtype.get_default_dtype()
-    raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+def _infer_dtype(raw) -> _dtype.dtype:
+    """torch's inference: every number has a dtype (a Python int int64, a float the default
+    float dtype, a NumPy scalar or array its own) and a list promotes its elements' dtypes, so
+    ``[np.float64(1.5), 2.0]`` is float64 and ``[1, 2.5]`` the default (NumPy says float64)."""
+    found = _elements_dtype(raw if isinstance(raw, (list, tuple)) else [raw])
+    return found if found is not None else _dtype.get_default_dtype()  # tensor([]) is float
 
 
-def _holds_numpy_float64(data) -> bool:
-    if isinstance(data, np.floating):
-        return data.dtype == np.float64 and type(data) is not float
-    return False
+def _elements_dtype(items) -> _dtype.dtype | None:
+    """The promoted dtype of a (nested) list; numbers are looked at once per type, for speed."""
+    found = None
+    for kind in set(map(type, items)):
+        if kind in (list, tuple):
+            dtypes = [_elements_dtype(x) for x in items if type(x) is kind]
+        elif kind is np.ndarray:
+            dtypes = [_dtype.from_numpy_dtype(x.dtype) for x in items if type(x) is kind]
+        elif issubclass(kind, np.generic):
+            dtypes = [_dtype.from_numpy_dtype(kind)]
+        else:
+            dtypes = [_dtype.scalar_dtype(kind(0))]
+        for d in dtypes:
+            if d is not None:
+                found = d if found is None else _dtype.promote_types(found, d)
+    return found
+
+
+def _not_a_number(data):
+    """The first element of nested lists that is no number (for torch's error message)."""
+    if isinstance(data, (list, tuple)):
+        for x in data:
+            found = _not_a_number(x)
+            if found is not None:
+                return found
+        return None
+    return None if isinstance(data, (numbers.Number, np.generic, np.ndarray)) else data
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
@@ -92,12 +105,15 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         data = data._data
     _check_ragged(data)
     raw = _unwrap(data)
+    if isinstance(raw, str):
+        raise TypeError("new(): invalid data type 'str'")
     array = np.array(raw)
-    if array.dtype == object:
-        raise TypeError(f"Could not infer dtype of {type(data).__name__}")
     if array.dtype.kind in "US":
-        raise TypeError(f"new(): invalid data type '{array.dtype.kind == 'U' and 'str'}'")
-    target = _dtype.as_dtype(dtype) if dtype is not None else _infer_dtype(data, array)
+        raise ValueError("too many dimensions 'str'")
+    if array.dtype == object:
+        culprit = _not_a_number(raw)
+        raise RuntimeError(f"Could not infer dtype of {type(culprit).__name__}")
+    target = _dtype.as_dtype(dtype) if dtype is not None else _infer_dtype(raw)
     return _finish(np.array(array, dtype=target.np, copy=True), requires_grad)
 
 
@@ -149,17 +165,22 @@ def _filled(size, value, dtype, requires_grad, device) -> Tensor:
     return _finish(np.full(_size(size), value, dtype=_float_or(dtype).np), requires_grad)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _filled(size, 0, dtype, requires_grad, device)
+def _sizes(sizes: tuple, size) -> tuple:
+    """``zeros(2, 3)``, ``zeros((2, 3))`` and ``zeros(size=(2, 3))`` all mean the same."""
+    return sizes if size is None else (size,)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _filled(size, 1, dtype, requires_grad, device)
+def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _filled(_sizes(sizes, size), 0, dtype, requires_grad, device)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _filled(_sizes(sizes, size), 1, dtype, requires_grad, device)
+
+
+def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uninitialized in torch; here zeros (a student should never rely on the contents)."""
-    return _filled(size, 0, dtype, requires_grad, device)
+    return _filled(_sizes(sizes, size), 0, dtype, requires_grad, device)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -228,7 +249,9 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) ->
         raise RuntimeError("number of steps must be non-negative")
     if steps == 1:
         return _finish(np.array([start], dtype=dtype.np), requires_grad)
-    ct = dtype.np if dtype.category == _dtype.FLOATING else np.float64
+    if dtype.category != _dtype.FLOATING:  # torch casts the ends first, then steps in double
+        start, end = int(start), int(end)
+    ct = dtype.np if dtype.category == _dtype.FLOATING else np.dtype(np.float64)
     step = (ct.type(end) - ct.type(start)) / ct.type(max(steps - 1, 1))
     i = np.arange(steps, dtype=ct)
     half = steps // 2
@@ -266,16 +289,17 @@ def manual_seed(seed: int):
 seed = manual_seed
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+def rand(*sizes, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     check_device(device)
     dt = _float_or(dtype)
-    return _finish(_rng().random(_size(size)).astype(dt.np), requires_grad)
+    return _finish(_rng().random(_size(_sizes(sizes, size))).astype(dt.np), requires_grad)
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randn(*sizes, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     check_device(device)
     dt = _float_or(dtype)
-    return _finish(_rng().standard_normal(_size(size)).astype(dt.np), requires_grad)
+    shape = _size(_sizes(sizes, size))
+    return _finish(_rng().standard_normal(shape).astype(dt.np), requires_grad)
 
 
 def rand_like(input, dtype=None, requires_grad=False) -> Tensor:
@@ -288,6 +312,8 @@ def randn_like(input, dtype=None, requires_grad=False) -> Tensor:
 
 def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     check_device(device)
+    if size is None and isinstance(high, (tuple, list)):  # the randint(high, size) form
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.int64

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._errors import hint
+
 BOOL, INTEGER, FLOATING = 0, 1, 2
 
 
@@ -98,10 +100,16 @@ def from_numpy_dtype(np_dtype) -> dtype:
     try:
         return FROM_NUMPY[np.dtype(np_dtype)]
     except (KeyError, TypeError):
+        # torch's message, with torch's list; the hint says which of those autograd_lite has.
         raise TypeError(
             f"can't convert np.ndarray of type {np.dtype(np_dtype).type.__module__}."
             f"{np.dtype(np_dtype).type.__name__}. The only supported types are: float64, "
-            "float32, float16, int64, int32, int16, int8, uint8, and bool."
+            "float32, float16, complex64, complex128, int64, int32, int16, int8, uint64, uint32, "
+            "uint16, uint8, and bool."
+            + hint(
+                "autograd_lite has float64, float32, float16, int64, int32, int16, int8, uint8 "
+                "and bool; convert first, e.g. array.astype(np.float32)"
+            )
         ) from None
 
 

@@ -489,8 +489,11 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, captures=None
         _add(buffers, node, nr, grad)
     root_nodes = [node for node, _ in roots]
     dependencies, parents = _count_dependencies(root_nodes, want_parents=captures is not None)
-    needed = _needed_nodes(captures, parents) if captures is not None else None
-    ready = [r for r in dict.fromkeys(root_nodes) if not dependencies.get(r)]
+    needed = None
+    if captures is not None:
+        needed = _needed_nodes(captures, parents)
+        dependencies = _needed_dependencies(needed, captures, parents, root_nodes)
+    ready = [r for r in dict.fromkeys(root_nodes) if dependencies.get(r) == 0]
 
     previous_mode = _GradMode.enabled
     _GradMode.enabled = create_graph
@@ -520,9 +523,11 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, captures=None
                         buffers[child] = grad if old is None else old + grad
                     else:
                         _add(buffers, child, numbers[i] if numbers else 0, grad)
-                left = dependencies[child] - 1
-                dependencies[child] = left
-                if not left:
+                left = dependencies.get(child)
+                if left is None:  # (outside the part of the graph that leads to a capture)
+                    continue
+                dependencies[child] = left - 1
+                if left == 1:
                     ready.append(child)
     finally:
         _GradMode.enabled = previous_mode
@@ -559,6 +564,15 @@ def _needed_nodes(captures, parents) -> set:
                 needed.add(parent)
                 stack.append(parent)
     return needed
+
+
+def _needed_dependencies(needed: set, captures, parents: dict, roots) -> dict:
+    """Dependencies counted only along edges that carry a gradient toward a capture."""
+    relevant = needed | {node for node, _ in captures if node in parents or node in roots}
+    dependencies = {}
+    for node in relevant:
+        dependencies[node] = sum(1 for parent in parents.get(node, ()) if parent in needed)
+    return dependencies
 
 
 def _capture(captures: dict, node, grads) -> None:

@@ -27,6 +27,7 @@ def check_device(device) -> None:
         raise AssertionError(CUDA_UNAVAILABLE)
     if name not in ("cpu", "meta") and not name.startswith("cpu:"):
         raise RuntimeError(
-            f"Expected one of cpu, cuda, ... device type at start of device string: {name}"
-            + hint("autograd_lite has only the 'cpu' device")
+            "Expected one of cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, fpga, "
+            "maia, xla, lazy, vulkan, mps, meta, hpu, mtia, privateuseone device type at start of "
+            f"device string: {name}" + hint("autograd_lite has only the 'cpu' device")
         )

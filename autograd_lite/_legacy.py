@@ -18,7 +18,7 @@ def _legacy_type(d: _dtype.dtype):
     def __new__(cls, *args, requires_grad=False):
         from ._creation import legacy_data
 
-        t = legacy_data(args, d)
+        t = legacy_data(args or (0,), d)  # torch.FloatTensor() is empty: shape (0,)
         return t.requires_grad_() if requires_grad else t
 
     doc = f"``torch.{d.legacy_name}(data or sizes)``: a {d} tensor (prefer torch.tensor)."

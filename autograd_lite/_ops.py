@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import builtins
 import collections
+import math
 import operator
 import warnings
 
@@ -306,12 +307,27 @@ class Div(BinaryOp):
         return (grad_a if self._next[0] is not None else None), grad_b
 
 
+def _power(x, y):
+    """``x ** y``; for integers a negative exponent gives what torch gives instead of NumPy's
+    error: 1 for base 1, +1 or -1 for base -1 (by parity), else 0 (the truncated result)."""
+    y_array = np.asarray(y)
+    if y_array.dtype.kind not in "iu" or np.asarray(x).dtype.kind not in "iub":
+        return operator.pow(x, y)
+    negative = y_array < 0
+    if not negative.any():
+        return operator.pow(x, y)
+    powers = np.power(x, np.where(negative, 0, y_array))
+    minus_one = np.where(y_array % 2 == 0, 1, -1)
+    fractions = np.where(x == 1, 1, np.where(x == -1, minus_one, 0))
+    return np.where(negative, fractions, powers).astype(powers.dtype)
+
+
 class PowTensor(BinaryOp):
     """``tensor ** tensor``."""
 
     _name = "PowBackward1"
     saved_names = ("self", "exponent", "result")
-    compute = staticmethod(operator.pow)
+    compute = staticmethod(_power)
 
     @staticmethod
     def save_inputs(node, a, b) -> None:
@@ -319,13 +335,18 @@ class PowTensor(BinaryOp):
 
     def gradient(self, grad):
         base, exponent = self.saved_tensors
+        # torch differentiates in the result's dtype, to which an int or bool operand was promoted
+        base, exponent = base.to(grad.dtype), exponent.to(grad.dtype)
         grad_base = grad_exp = None
         if self._next[0] is not None:
-            grad_base = grad * exponent * base ** (exponent - 1)
+            # 0 where the exponent is 0 (else 0 ** 0 would give 0 * inf = nan), as torch: so
+            # also every higher derivative through that branch is 0 there
+            grad_base = where(exponent == 0, 0.0, grad * (exponent * base ** (exponent - 1)))
         if self._next[1] is not None:
-            # d/dy x**y = x**y * log(x), taken as 0 where x == 0 and y >= 0 (torch's convention)
-            safe = where((base == 0) & (exponent >= 0), 0.0, grad * base**exponent * base.log())
-            grad_exp = safe
+            # d/dy x**y = x**y * log(x), taken as 0 where x == 0 and y >= 0; grad stays outside
+            # the where, as in torch's formula (it decides what the second derivatives are at 0)
+            zero_base = (base == 0) & (exponent >= 0)
+            grad_exp = grad * where(zero_base, 0.0, base**exponent * base.log())
         return grad_base, grad_exp
 
 
@@ -429,6 +450,53 @@ _APPLY = {
 }
 
 
+def _is_bool(x) -> bool:
+    data = x._data if isinstance(x, Tensor) else x
+    return isinstance(data, (_bool, np.bool_)) or getattr(data, "dtype", None) == np.bool_
+
+
+def _check_sub(a, b) -> None:
+    """torch refuses ``-`` with a bool operand, where NumPy would compute or word it its own way."""
+    a_bool, b_bool = _is_bool(a), _is_bool(b)
+    if a_bool and b_bool:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+            "`logical_xor()` operator instead."
+        )
+    if a_bool or b_bool:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+            "to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+
+
+def _check_pow(base, exponent) -> None:
+    """bool ** bool has no kernel in torch (bool_tensor ** True, a Python exponent, does)."""
+    if _is_bool(base) and _is_bool(exponent):
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+
+
+def _checked(apply, check):
+    """``apply`` after ``check(a, b)``, which runs only when a bool takes part (the rare case:
+    ``x - 1.0`` stays on the fast path)."""
+
+    def checked(a, b, out_dtype=None):
+        kind = b.__class__
+        if a._data.dtype.kind == "b" or (
+            b._data.dtype.kind == "b"
+            if kind is Tensor
+            else kind not in (_float, _int) and _is_bool(b)
+        ):
+            check(a, b)
+        return apply(a, b, out_dtype)
+
+    return checked
+
+
+_APPLY[Sub] = _checked(_APPLY[Sub], _check_sub)
+_APPLY[PowTensor] = _checked(_APPLY[PowTensor], _check_pow)
+
+
 def add(input, other, *, alpha=1) -> Tensor:
     if alpha != 1:
         other = other * alpha
@@ -450,6 +518,7 @@ def rsub(tensor: Tensor, number) -> Tensor:
     """``number - tensor``."""
     if isinstance(number, Tensor):
         return sub(number, tensor)
+    _check_sub(number, tensor)
     x, y, dt = _operands(tensor, number)
     out = y - x
     if out.dtype != dt:
@@ -559,7 +628,12 @@ class RPow(Op):
     _name = "PowBackward2"
 
     def gradient(self, grad):
-        return (grad * self.saved_result * np.log(self.base),)
+        result = self.saved_result
+        if self.base == 0:
+            # result * log(0) is 0 * -inf = nan where x > 0; torch takes 0 where x >= 0 (where
+            # the result is finite), in a where() that also shapes its second derivative
+            return (grad * where(result != np.inf, 0.0, result * -np.inf),)
+        return (grad * result * np.log(self.base),)
 
 
 def pow(input, exponent) -> Tensor:  # noqa: A001 - torch's name
@@ -599,10 +673,11 @@ def pow(input, exponent) -> Tensor:  # noqa: A001 - torch's name
 
 
 def _rpow(exponent: Tensor, base) -> Tensor:
+    _check_pow(base, exponent)
     x, b, dt = _operands(exponent, base)
     if np.dtype(dt).kind != "f" and isinstance(base, _float):
         dt = _dtype.get_default_dtype().np
-    out = np.power(np.asarray(b, dtype=dt), x)
+    out = _power(np.asarray(b, dtype=dt), x)
     out = out.astype(dt) if out.dtype != dt else out
     if _tracks(exponent):
         node = RPow()
@@ -1014,7 +1089,7 @@ def _dims(dim, ndim: int) -> tuple:
 
 def _expand_back(grad: Tensor, shape, dims, keepdim: bool) -> Tensor:
     """Broadcast a reduced gradient back to the input's shape (differentiably)."""
-    if not keepdim and dims:
+    if not keepdim and dims and len(dims) < len(shape):  # (a full reduction just expands)
         kept = list(shape)
         for d in dims:
             kept[d] = 1
@@ -1036,7 +1111,9 @@ def sum(input: Tensor, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noq
     elif data.dtype.kind in "biu":
         data = data.astype(np.int64)  # torch sums integers (and bools) as int64
     dims = _dims(dim, data.ndim)
-    out = np.sum(data, axis=dims, keepdims=keepdim)
+    # The ufunc itself, not np.sum: NumPy's inf - inf warning then comes from this module's
+    # frame, which the filter at the top silences (torch gives nan silently).
+    out = np.add.reduce(data, axis=dims, keepdims=keepdim)
     if _tracks(input):
         node = Sum()
         node._name = "SumBackward0" if dim is None else "SumBackward1"
@@ -1063,14 +1140,18 @@ def mean(input: Tensor, dim=None, keepdim=False, *, dtype=None) -> Tensor:
             + hint("call .float() first: the mean of integers is not an integer")
         )
     dims = _dims(dim, data.ndim)
-    out = np.mean(data, axis=dims, keepdims=keepdim)
+    count = _int(np.prod([data.shape[d] for d in dims])) if dims else 1
+    # sum / count with the ufunc, not np.mean: its inf - inf and empty-slice warnings would come
+    # from NumPy's frames, which the filter at the top does not cover (torch warns of neither)
+    wide = np.float32 if data.dtype == np.float16 else None  # as np.mean: float16 adds in float32
+    out = np.add.reduce(data, axis=dims, keepdims=keepdim, dtype=wide) / count
     if out.dtype != data.dtype:
         out = out.astype(data.dtype)
     if _tracks(input):
         node = Mean()
         node._name = "MeanBackward0" if dim is None else "MeanBackward1"
         node.shape, node.dims, node.keepdim = data.shape, dims, keepdim
-        node.count = _int(np.prod([data.shape[d] for d in dims])) if dims else 1
+        node.count = count
         return _record(node, (input,), out)
     return make_tensor(out)
 
@@ -1268,6 +1349,17 @@ class Norm(Op):
         return (grad * scale,)
 
 
+def _scaled_norm(a: np.ndarray, p, dims: tuple, keepdim: bool):
+    """(sum |x|^p)^(1/p) computed as m * (sum (|x|/m)^p)^(1/p), m the largest |x|: squaring
+    1e-200 underflows to 0 (and 1e200 overflows) where torch's result is exact."""
+    if a.size == 0:
+        return np.sum(a**p, axis=dims, keepdims=keepdim) ** (1.0 / p)
+    largest = np.max(a, axis=dims, keepdims=True)
+    scale = np.where(largest == 0, 1, largest)
+    out = np.sum((a / scale) ** p, axis=dims, keepdims=True) ** (1.0 / p) * scale
+    return out if keepdim else np.squeeze(out, axis=dims)
+
+
 def norm(input: Tensor, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     if input._data.dtype.kind != "f":
         raise RuntimeError(
@@ -1280,10 +1372,10 @@ def norm(input: Tensor, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     a = np.abs(data)
     if p == np.inf:
         out = np.max(a, axis=dims, keepdims=keepdim)
-    elif p == 2:
-        out = np.sqrt(np.sum(a * a, axis=dims, keepdims=keepdim))
+    elif p == 1:
+        out = np.sum(a, axis=dims, keepdims=keepdim)
     else:
-        out = np.sum(a**p, axis=dims, keepdims=keepdim) ** (1.0 / p)
+        out = _scaled_norm(a, p, dims, keepdim)
     out = out.astype(data.dtype) if out.dtype != data.dtype else out
     if _tracks(input):
         node = Norm()
@@ -1310,7 +1402,7 @@ def cumsum(input: Tensor, dim, *, dtype=None) -> Tensor:
     elif data.dtype.kind in "biu":
         data = data.astype(np.int64)
     (d,) = _dims(dim, data.ndim) or (0,)
-    out = np.cumsum(data, axis=d) if data.ndim else data.copy()
+    out = np.add.accumulate(data, axis=d) if data.ndim else data.copy()  # (see sum)
     if _tracks(input):
         node = Cumsum()
         node.dim = d
@@ -1346,11 +1438,15 @@ def _softmax(input, dim, dtype, cls, name) -> Tensor:
     if dim is None:
         raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
     data = input._data
+    (d,) = _dims(dim, data.ndim) or (0,)
     if dtype is not None:
         data = data.astype(_dtype.as_dtype(dtype).np)
     elif data.dtype.kind != "f":
-        raise RuntimeError(f"\"{name}_lastdim_kernel_impl\" not implemented for 'Long'")
-    (d,) = _dims(dim, data.ndim) or (0,)
+        kernel = f"{name}_lastdim_kernel_impl" if d >= data.ndim - 1 else f"{name}_kernel_impl"
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{_scalar_name(data.dtype)}'"
+            + hint("softmax needs floats: call .float() first")
+        )
     axis = d if data.ndim else None
     shifted = data - np.max(data, axis=axis, keepdims=True)
     if cls is Softmax:
@@ -1419,7 +1515,7 @@ def _infer_shape(shape, numel: int) -> tuple:
     shape = _shape_arg(shape)
     if shape.count(-1) > 1:
         raise RuntimeError("only one dimension can be inferred")
-    known = _int(np.prod([s for s in shape if s != -1]))
+    known = math.prod(s for s in shape if s != -1)
     if -1 in shape:
         if known == 0 or numel % known:
             raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
@@ -1432,6 +1528,8 @@ def _infer_shape(shape, numel: int) -> tuple:
 def _shape_arg(shape) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
         shape = shape[0]
+    if shape.__class__ is tuple and builtins.all(s.__class__ is _int for s in shape):
+        return shape
     return tuple(_int(s) for s in shape)
 
 
@@ -1559,8 +1657,20 @@ def permute(input: Tensor, *dims) -> Tensor:
     return _view(np.transpose(data, dims), input, node)
 
 
+T_ON_0D = "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases."
+T_ON_ND = (
+    "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated "
+    "and it will throw an error in a future release. Consider `x.mT` to transpose batches of "
+    "matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a "
+    "tensor."
+)
+
+
 def numpy_T(input: Tensor) -> Tensor:  # noqa: N802 - torch's name for .T
-    return permute(input, *reversed(range(input._data.ndim)))
+    ndim = input._data.ndim
+    if ndim == 0 or ndim > 2:  # torch deprecates .T except on vectors and matrices
+        warnings.warn(T_ON_0D if ndim == 0 else T_ON_ND, UserWarning, stacklevel=2)
+    return permute(input, *reversed(range(ndim)))
 
 
 def mT(input: Tensor) -> Tensor:  # noqa: N802
@@ -1954,10 +2064,29 @@ def _embed_zero(grad: Tensor, key) -> Tensor:
     return make_tensor(out)
 
 
+def _selects_everything(items, shape) -> bool:
+    """A key of only ``...`` and full slices (``x[:]``, ``x[..., 0:n]``): no view at all."""
+    if builtins.any(not isinstance(k, slice) and k is not Ellipsis for k in items):
+        return False
+    if builtins.sum(1 for k in items if k is Ellipsis) > 1 or len(items) > len(shape) + 1:
+        return False
+    split = items.index(Ellipsis) if Ellipsis in items else len(items)
+    dims = list(range(split)) + list(range(len(shape) - len(items) + split + 1, len(shape)))
+    slices = [k for k in items if k is not Ellipsis]
+    return builtins.all(k.indices(shape[d]) == (0, shape[d], 1) for k, d in zip(slices, dims))
+
+
 def setitem(target: Tensor, key, value) -> None:
     """``target[key] = value``: an in-place write, recorded as CopySlices when in the graph."""
-    target._check_inplace()
     items = key if isinstance(key, tuple) else (key,)
+    if _selects_everything(items, target._data.shape):
+        # torch writes into the tensor itself: fill_ for a number or 0-d tensor, else copy_.
+        if isinstance(value, Tensor) and value._data.ndim:
+            copy_(target, value)
+        else:
+            fill_(target, value if isinstance(value, Tensor) else _as_tensor(value))
+        return
+    target._check_inplace()
     np_key = tuple(_index_item(k) for k in items)
     np_key = np_key if len(np_key) > 1 else np_key[0]
     data = target._writable()
@@ -2316,10 +2445,21 @@ class Zero(Op):
 
 
 class Fill(Op):
-    _name = "FillBackward0"
+    """``fill_(number)``: the old values are gone, so they get no gradient."""
+
+    _name = "FillBackward2"
 
     def gradient(self, grad):
         return (grad * 0,)
+
+
+class FillTensor(Op):
+    """``fill_(0-d tensor)``: every element is the value, which collects all the gradient."""
+
+    _name = "FillBackward3"
+
+    def gradient(self, grad):
+        return grad * 0, grad.sum()
 
 
 def _constant_like(cls, self: Tensor, value) -> Tensor:
@@ -2336,9 +2476,17 @@ def zero_(self: Tensor) -> Tensor:
 
 def fill_(self: Tensor, value) -> Tensor:
     self._check_inplace()
-    if isinstance(value, Tensor):
-        value = value.item()
-    return self._assign(_constant_like(Fill, self, value))
+    if not isinstance(value, Tensor):
+        return self._assign(_constant_like(Fill, self, value))
+    if value._data.ndim:
+        raise RuntimeError(
+            "fill_ only supports 0-dimension value tensor but got tensor with "
+            f"{value._data.ndim} dimensions."
+        )
+    out = np.full(self._data.shape, value._data, dtype=self._data.dtype)
+    if _tracks(self, value):
+        return self._assign(_record(FillTensor(), (self, value), out))
+    return self._assign(make_tensor(out))
 
 
 class Copy(Op):

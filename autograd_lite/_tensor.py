@@ -32,17 +32,24 @@ class Size(tuple):
 
 class device:  # noqa: N801 - torch.device
     def __init__(self, type="cpu", index=None):  # noqa: A002 - torch's argument name
-        check_device(type)
-        self.type = str(type).split(":")[0]
-        self.index = index
+        name, _, number = str(type).partition(":")
+        if name != "cuda":  # torch.device('cuda') can be made; moving a tensor there fails
+            check_device(type)
+        self.type = name
+        self.index = int(number) if number else index
 
     def __repr__(self) -> str:
+        if self.index is not None:
+            return f"device(type='{self.type}', index={self.index})"
         return f"device(type='{self.type}')"
 
     def __str__(self) -> str:
-        return self.type
+        return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other) -> bool:
+        # As torch: a device equals only a device (x.device == 'cpu' is False).
+        if not isinstance(other, device):
+            return NotImplemented
         return str(self) == str(other)
 
     def __hash__(self) -> int:
@@ -56,7 +63,7 @@ NON_LEAF_GRAD_WARNING = (
     "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
     "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
     "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See "
-    "github.com/pytorch/pytorch/pull/30531 for more informations."
+    "github.com/pytorch/pytorch/pull/30531 for more information."
 )
 LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
 ONLY_FLOAT_GRAD = "only Tensors of floating point and complex dtype can require gradients"
@@ -101,7 +108,9 @@ class Tensor:
         from ._creation import legacy_data
 
         check_device(device)
-        t = legacy_data(args, _dtype.as_dtype(dtype) if dtype else _dtype.get_default_dtype())
+        # torch.Tensor() is empty: shape (0,)
+        default = _dtype.as_dtype(dtype) if dtype else _dtype.get_default_dtype()
+        t = legacy_data(args or (0,), default)
         for slot in ("_data", "_grad_fn", "_grad", "_version_cell", "_output_nr", "_accumulator"):
             setattr(self, slot, getattr(t, slot))
         self._base = None
@@ -177,6 +186,7 @@ class Tensor:
         if isinstance(dtype, str):
             names = {f"torch.{d.legacy_name}": d for d in _dtype.ALL}
             dtype = names[dtype]
+        dtype = getattr(dtype, "dtype", dtype)  # x.type(torch.DoubleTensor)
         return self.to(dtype)
 
     # ------------------------------------------------------------------------------------
@@ -185,6 +195,11 @@ class Tensor:
     @property
     def grad_fn(self):
         return self._grad_fn
+
+    @property
+    def output_nr(self) -> int:
+        """Which output of its grad_fn this tensor is (0 but for unbind, split, ...)."""
+        return self._output_nr
 
     @property
     def is_leaf(self) -> bool:
@@ -211,6 +226,12 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set requires_grad in place. Note the default is True (one tutorial says False)."""
+        if requires_grad and self._data.dtype.kind != "f":
+            # torch's wording differs from the setter's (no "and complex") here.
+            raise RuntimeError(
+                "only Tensors of floating point dtype can require gradients"
+                + hint(f"this tensor is {self.dtype}; create it with floats or call .float() first")
+            )
         if self._grad_fn is not None and not requires_grad:
             self.requires_grad = False  # raises torch's error
         if self._grad_fn is None:
@@ -232,9 +253,20 @@ class Tensor:
                     f"{type(value).__name__}"
                 )
             if value.shape != self.shape:
-                raise RuntimeError("assigned grad has data of a different size")
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor "
+                    f"of size '{list(self.shape)}'. Please ensure that the gradient and the tensor "
+                    "are the same size"
+                )
             if value.dtype is not self.dtype:
-                raise RuntimeError("assigned grad has data of a different type")
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{_CPP_TYPE[value.dtype.name]}' "
+                    f"to a tensor with grad_dtype '{_scalar_type_name(self.dtype)}'. The gradient "
+                    "must match the tensor's grad_dtype (defaults to the tensor's dtype). You can "
+                    "set the tensor's grad_dtype attribute with a specific dtype, or None to allow "
+                    "any dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and "
+                    "its gradient may break downstream systems that assume they match."
+                )
         self._grad = value
 
     @grad.deleter
@@ -576,6 +608,20 @@ class Tensor:
 
 def _rebuild(data, requires_grad):
     return make_tensor(np.array(data), requires_grad=requires_grad)
+
+
+# The C++ type names torch's messages use for a dtype.
+_CPP_TYPE = {
+    "float32": "float",
+    "float64": "double",
+    "float16": "c10::Half",
+    "int64": "long int",
+    "int32": "int",
+    "int16": "short int",
+    "int8": "signed char",
+    "uint8": "unsigned char",
+    "bool": "bool",
+}
 
 
 def _scalar_type_name(d: _dtype.dtype) -> str:

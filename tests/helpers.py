@@ -12,6 +12,7 @@ computes the expected answer.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import warnings
 
@@ -163,18 +164,48 @@ def _zeros_for_none(grads, leaves) -> list:
     return [g if g is not None else t.detach() * 0 for g, t in zip(grads, wrt)]
 
 
+# Warnings torch has given in this process: most of its C++ warnings are given once only.
+_TORCH_WARNED: set = set()
+
+
+@contextlib.contextmanager
+def recorded_warnings():
+    """Collect (category, first line) of every warning, as a student would see them."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        # autograd_lite silences NumPy's divide-by-zero warnings in its own frames (torch gives
+        # inf silently); pytest discards that filter together with the import-time state.
+        warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"autograd_lite\.")
+        lines: list = []
+        yield lines
+    lines += [(w.category.__name__, first_line(str(w.message))) for w in caught]
+
+
+def assert_same_warnings(lite: list, torch_warnings: list) -> None:
+    """Every warning torch gives, autograd_lite gives; and autograd_lite gives no others, except
+    the ones torch gave earlier in the process and now keeps quiet about."""
+    _TORCH_WARNED.update(torch_warnings)
+    missing = [w for w in torch_warnings if w not in lite]
+    extra = [w for w in lite if w not in torch_warnings and w not in _TORCH_WARNED]
+    assert not missing and not extra, f"warnings: missing {missing}, extra {extra}"
+
+
 def compare(fn, *inputs, grad=True, second_order=True, atol=1e-6, rtol=1e-5):
-    """Run ``fn(lib, *tensors)`` with torch and autograd_lite and check that they agree.
+    """Run ``fn(lib, *tensors)`` with torch and autograd_lite and check that they agree
+    (including the warnings ``fn`` raises).
 
     ``inputs`` are NumPy arrays (they become leaf tensors; floating ones require grad when
     ``grad``), ``const(array)`` (a tensor without grad) or anything else (passed unchanged).
     Returns torch's result, for tests that want to look further.
     """
-    runs = {}
+    runs, warned = {}, {}
     for lib in LIBS:
         leaves = [_to_tensor(lib, x, grad) for x in inputs]
-        runs[lib] = leaves, fn(lib, *leaves)
+        with recorded_warnings() as caught:
+            runs[lib] = leaves, fn(lib, *leaves)
+        warned[lib] = caught
     (lite_leaves, lite_out), (torch_leaves, torch_out) = runs[autograd_lite], runs[torch]
+    assert_same_warnings(warned[autograd_lite], warned[torch])
     tol = {"atol": atol, "rtol": rtol}
     assert_same(lite_out, torch_out, **tol)
     if not grad:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 from .._engine import accumulator_of, edge_of, run_backward
 from .._errors import hint
-from .._tensor import Tensor
+from .._tensor import Tensor, make_tensor
 
 
 def _as_tuple(x) -> tuple:
@@ -18,17 +20,17 @@ def _as_tuple(x) -> tuple:
 
 
 def _root_grads(outputs, grads, for_grad: bool) -> list:
-    """The gradient each output starts with: given, or 1 for a one-element output."""
+    """The gradient each output starts with: given, or 1 for a one-element output.
+
+    Checked pair by pair in torch's order (pairs as ``zip`` makes them), then the count.
+    """
     grads = _as_tuple(grads) if grads is not None else (None,) * len(outputs)
-    if len(grads) != len(outputs):
-        raise RuntimeError(
-            "grad can be implicitly created only for scalar outputs"
-            if not grads
-            else f"Mismatch in number of gradients: got {len(grads)} for {len(outputs)} outputs"
-        )
     result = []
     for i, (out, g) in enumerate(zip(outputs, grads)):
         if g is None:
+            if not out._requires_grad:  # _check_outputs reports it
+                result.append(None)
+                continue
             if out._data.size != 1:
                 raise RuntimeError(
                     "grad can be implicitly created only for scalar outputs"
@@ -43,9 +45,7 @@ def _root_grads(outputs, grads, for_grad: bool) -> list:
                     f"grad can be implicitly created only for real scalar outputs but got "
                     f"{out.dtype}"
                 )
-            from .._creation import ones_like
-
-            g = ones_like(out)
+            g = make_tensor(np.ones_like(out._data)[()])  # d(out)/d(out) = 1
         elif not isinstance(g, Tensor):
             raise TypeError(
                 f"gradients can be either Tensors or None, but got {type(g).__name__}"
@@ -56,7 +56,11 @@ def _root_grads(outputs, grads, for_grad: bool) -> list:
                 f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape!r} and output[{i}] "
                 f"has a shape of {out.shape!r}."
             )
+        elif g._data.dtype != out._data.dtype:  # torch casts it to the output's dtype
+            g = g.to(out.dtype)
         result.append(g)
+    if len(result) != len(outputs):
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(result)} gradients")
     return result
 
 
@@ -96,7 +100,7 @@ def backward(
         return
     inputs = _as_tuple(inputs)
     if not inputs:
-        raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     captures = {_input_edge(t): None for t in inputs}
     run_backward(
         roots,

@@ -28,11 +28,11 @@ class FunctionCtx:
     """What ``forward`` may tell ``backward``: ``ctx.save_for_backward``, ``ctx.x = ...``."""
 
     def save_for_backward(self, *tensors) -> None:
-        for t in tensors:
+        for i, t in enumerate(tensors):
             if t is not None and not isinstance(t, Tensor):
                 raise TypeError(
                     "save_for_backward can only save variables, but argument "
-                    f"{tensors.index(t)} is of type {type(t).__name__}"
+                    f"{i} is of type {type(t).__name__}"
                     + hint("keep numbers and other objects as attributes: ctx.alpha = alpha")
                 )
         self.to_save = tensors
@@ -218,6 +218,32 @@ def once_differentiable(backward):
     @functools.wraps(backward)
     def wrapper(ctx, *grads):
         with no_grad():
-            return backward(ctx, *grads)
+            outputs = backward(ctx, *grads)
+        tracked = any(isinstance(g, Tensor) and g._requires_grad for g in grads)
+        if not (_GradMode.enabled and tracked):
+            return outputs
+        # Under create_graph, as in torch: the gradients require grad, but through a node that
+        # refuses to be differentiated (rather than silently giving a zero second derivative).
+        single = not isinstance(outputs, tuple)
+        wrapped = tuple(_delayed_error(g) for g in ((outputs,) if single else outputs))
+        return wrapped[0] if single else wrapped
 
     return wrapper
+
+
+class _DelayedError(Node):
+    _name = "Error"  # torch prints grad_fn=<Error>
+
+    def gradient(self, grad):
+        raise RuntimeError(
+            "trying to differentiate twice a function that was marked with @once_differentiable"
+        )
+
+
+def _delayed_error(grad):
+    if not isinstance(grad, Tensor):
+        return grad
+    leaf = make_tensor(grad._data, requires_grad=True)
+    node = _DelayedError()
+    connect(node, (leaf,))
+    return make_tensor(grad._data, node)

@@ -382,13 +382,37 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
 # --------------------------------------------------------------------------------------------
 
 
+_EYE_MAX = 1024  # up to 8 MB of float64
+
+
+def _only_leaves_are(out, inputs) -> bool:
+    """Whether the leaves that ``out`` depends on and that require grad are all in ``inputs``."""
+    ours = {id(inp) for inp in inputs}
+    seen = set()
+    stack = [out.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        if node.name() == "torch::autograd::AccumulateGrad":
+            if id(node.variable) not in ours:
+                return False
+            continue
+        stack.extend(fn for fn, _ in node.next_functions)
+    return True
+
+
 def _jacobian_of(outputs, inputs, create_graph, strict):
     """``J[i][j] = d outputs[i] / d inputs[j]``, shaped ``out_i.shape + in_j.shape``.
 
     One backward pass per output element through the retained graph, with a one-hot
     grad_output (row ``r`` of the Jacobian is ``e_r^T J``): the hot loop of jacobian and
     hessian, so it does nothing else per row.  Without create_graph the rows are written
-    straight into one NumPy buffer per input.
+    straight into one NumPy buffer per input, and when the inputs (fresh leaves, made by
+    ``_grad_preprocess``) are the only tensors requiring grad that the output depends on, each
+    row is a plain ``backward()`` into their ``.grad``: the same numbers as
+    ``autograd.grad(..., allow_unused=True)``, for less work per pass.
     """
     grad = _autograd_grad_fn
     in_shapes = [tuple(inp.shape) for inp in inputs]
@@ -405,17 +429,33 @@ def _jacobian_of(outputs, inputs, create_graph, strict):
         if out.requires_grad:  # else (not strict: checked before) all its rows are zero
             out_tuple = (out,)
             out_dtype = out.detach().numpy().dtype
+            # Plain backward() is the cheaper pass (no search for the part of the graph that
+            # leads to the inputs); it may run only if it cannot touch any other tensor's .grad.
+            by_backward = not create_graph and _only_leaves_are(out, inputs)
+            # Distinct one-hot arrays (rows of one identity matrix while it is small): a
+            # gradient may be the grad_output itself, so none of them is ever overwritten.
+            eye = np.eye(numel, dtype=out_dtype) if numel <= _EYE_MAX else None
             for r in range(numel):
-                onehot = np.zeros(numel, dtype=out_dtype)  # new each row: rows may keep it
-                onehot[r] = 1
-                vj = grad(
-                    out_tuple,
-                    inputs,
-                    (from_numpy(onehot.reshape(out_shape)),),
-                    retain_graph=True,
-                    create_graph=create_graph,
-                    allow_unused=True,
-                )
+                if eye is None:
+                    onehot = np.zeros(numel, dtype=out_dtype)
+                    onehot[r] = 1
+                else:
+                    onehot = eye[r]
+                onehot = from_numpy(onehot.reshape(out_shape))
+                if by_backward:
+                    out.backward(onehot, retain_graph=True)
+                    vj = [inp.grad for inp in inputs]
+                    for inp in inputs:
+                        inp.grad = None
+                else:
+                    vj = grad(
+                        out_tuple,
+                        inputs,
+                        (onehot,),
+                        retain_graph=True,
+                        create_graph=create_graph,
+                        allow_unused=True,
+                    )
                 for k, g in enumerate(vj):
                     if g is None:
                         if strict:
@@ -478,7 +518,8 @@ def jacobian(
         strategy: ``"reverse-mode"`` (default) or ``"forward-mode"``.  As in torch,
             forward mode needs ``vectorize=True`` and supports neither ``create_graph`` nor
             ``strict``; autograd_lite has no forward-mode AD, so it then falls back to reverse
-            mode, which gives the same numbers (in the input's dtype).
+            mode, which gives the same numbers (in the input's dtype), nested in lists where
+            torch's forward mode uses lists.
     """
     _check_strategy(strategy, create_graph, strict, vectorize)
     with enable_grad():
@@ -494,6 +535,9 @@ def jacobian(
         result = _jacobian_of(outputs, inputs, create_graph, strict)
     if create_graph:
         result = _grad_postprocess(result, create_graph)
+    if strategy == "forward-mode":
+        # torch's forward mode nests lists, not tuples: keep its structure.
+        result = [list(row) for row in result]
     return _tuple_postprocess(result, (is_outputs_tuple, is_inputs_tuple))
 
 
@@ -531,13 +575,13 @@ def hessian(
             )
         # The inner Jacobian (the gradient), differentiable.
         grads = _autograd_grad((out,), inputs, create_graph=True)
-        jac = tuple(
-            _zeros_like(inp) if g is None else g for g, inp in zip(grads, inputs)
-        )
+        jac = tuple(_zeros_like(inp) if g is None else g for g, inp in zip(grads, inputs))
         _check_requires_grad(jac, "jacobian", strict=strict)
         if vectorize and strict:
             raise RuntimeError(_VECTORIZE_STRICT)
         result = _jacobian_of(jac, inputs, create_graph, strict)
     if create_graph:
         result = _grad_postprocess(result, create_graph)
+    if outer_jacobian_strategy == "forward-mode":
+        result = [list(row) for row in result]  # torch's forward mode nests lists
     return _tuple_postprocess(result, (is_inputs_tuple, is_inputs_tuple))
