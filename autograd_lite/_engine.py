@@ -33,6 +33,13 @@ class _GradMode:
 grad_mode = _GradMode  # ops read ``grad_mode.enabled``
 
 
+class AnomalyMode:
+    """``autograd.set_detect_anomaly``: check every node's gradients for NaN during backward."""
+
+    enabled = False
+    check_nan = True
+
+
 def is_grad_enabled() -> bool:
     return _GradMode.enabled
 
@@ -508,6 +515,8 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, captures=None
             input_grads = None
             if grads is not None:
                 input_grads = _run_node(node, grads, needed, captures, accumulate, create_graph)
+                if AnomalyMode.enabled and AnomalyMode.check_nan and input_grads is not None:
+                    _check_nan(node, input_grads)
                 if not retain_graph:
                     node.release()
             metas, numbers = node._input_meta, node._next_nr
@@ -541,7 +550,7 @@ def _run_node(node, grads, needed, captures, accumulate, create_graph):
         grads = _run_hooks(node._pre_hooks, grads)
     if captures is not None:
         _capture(captures, node, grads)
-    if node._retained and accumulate:
+    if node._retained:  # torch fills retained grads in autograd.grad() too
         _fill_retained(node, grads, create_graph)
     if node.__class__ is AccumulateGrad:
         if accumulate:
@@ -552,6 +561,17 @@ def _run_node(node, grads, needed, captures, accumulate, create_graph):
     if node.num_outputs > 1:
         grads = node.materialize(grads)
     return node.gradient(grads)
+
+
+def _check_nan(node, input_grads) -> None:
+    import numpy as np
+
+    for i, grad in enumerate(input_grads):
+        if grad is not None and np.isnan(grad._data).any():
+            raise RuntimeError(
+                f"Function '{node.name()}' returned nan values in its {i}th output."
+                + hint("the forward value there is probably nan or inf already (log(0), 0/0, ...)")
+            )
 
 
 def _needed_nodes(captures, parents) -> set:

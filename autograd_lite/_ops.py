@@ -1194,7 +1194,8 @@ def _var_std(input, dim, correction, keepdim, unbiased, std: bool) -> Tensor:
     data = input._data
     dims = _dims(dim, data.ndim)
     count = _int(np.prod([data.shape[d] for d in dims])) if dims else 1
-    out = np.var(data, axis=dims, ddof=correction, keepdims=keepdim)
+    with np.errstate(all="ignore"):  # (np.var warns from NumPy's own frames: not filtered)
+        out = np.var(data, axis=dims, ddof=correction, keepdims=keepdim)
     if std:
         out = np.sqrt(out)
     out = out.astype(data.dtype) if out.dtype != data.dtype else out
@@ -1746,24 +1747,30 @@ def expand(input: Tensor, *sizes) -> Tensor:
             f"({len(sizes)}) must be greater or equal to the number of dimensions in the tensor "
             f"({data.ndim})"
         )
+    out = np.broadcast_to(data, _expanded_shape(data.shape, sizes))
+    node = None
+    if _tracks(input):
+        node = Expand()
+        node.shape = data.shape
+    return _view(out, input, node)
+
+
+def _expanded_shape(shape, sizes) -> tuple:
+    """The shape ``expand(sizes)`` gives (-1 keeps a size), with torch's error if it can't."""
+    lead = len(sizes) - len(shape)
     target = []
     for i, s in enumerate(sizes):
-        own = data.shape[i - lead] if i >= lead else 1
+        own = shape[i - lead] if i >= lead else 1
         if s == -1:
             s = own
         elif own != 1 and own != s:
             raise RuntimeError(
                 f"The expanded size of the tensor ({s}) must match the existing size ({own}) at "
                 f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
-                f"{list(data.shape)}"
+                f"{list(shape)}"
             )
         target.append(s)
-    out = np.broadcast_to(data, tuple(target))
-    node = None
-    if _tracks(input):
-        node = Expand()
-        node.shape = data.shape
-    return _view(out, input, node)
+    return tuple(target)
 
 
 def expand_as(input: Tensor, other: Tensor) -> Tensor:
@@ -2086,18 +2093,28 @@ def setitem(target: Tensor, key, value) -> None:
         else:
             fill_(target, value if isinstance(value, Tensor) else _as_tensor(value))
         return
-    target._check_inplace()
     np_key = tuple(_index_item(k) for k in items)
     np_key = np_key if len(np_key) > 1 else np_key[0]
+    advanced = _is_advanced(np_key)
+    if not advanced and _GradMode.enabled and target._requires_grad and target._grad_fn is None:
+        # torch writes through the view x[key], so it names the view in its error.
+        raise RuntimeError(
+            "a view of a leaf Variable that requires grad is being used in an in-place operation."
+            + hint("update parameters inside `with torch.no_grad():`")
+        )
+    target._check_inplace()
     data = target._writable()
     value_data = value._data if isinstance(value, Tensor) else value
     if isinstance(np_key, (_int, np.integer)) and data.ndim:
         _check_int(np_key, 0, data.shape)
+    _check_assignable(data, np_key, np.shape(value_data), advanced)
     tracked = _GradMode.enabled and (
         target._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
     )
     if tracked:
         node = CopySlices()
+        if advanced:
+            node._name = "IndexPutBackward0"  # torch's index_put_ for integer and mask keys
         node.key = np_key
         value_t = _as_tensor(value) if not isinstance(value, Tensor) else value
         edges_from = _record(node, (target, value_t), data)  # edges to the old history
@@ -2496,6 +2513,26 @@ class Copy(Op):
         return grad * 0, grad
 
 
+def _check_assignable(data, key, value_shape, advanced: bool) -> None:
+    """``data[key] = value`` must broadcast ``value`` into the selected region (torch's errors)."""
+    region = np.shape(data[key])
+    shape = tuple(value_shape)
+    while len(shape) > len(region) and shape[0] == 1:  # torch drops leading 1s of the value
+        shape = shape[1:]
+    if advanced or len(shape) > len(region):
+        try:
+            np.broadcast_shapes(shape, region)
+            if len(shape) <= len(region):
+                return
+        except ValueError:
+            pass
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape {list(value_shape)} cannot be broadcast "
+            f"to indexing result of shape {list(region)}"
+        )
+    _expanded_shape(shape, region)
+
+
 def copy_(self: Tensor, src, non_blocking=False) -> Tensor:
     """Copy ``src`` into this tensor (broadcasting and casting to this tensor's dtype)."""
     self._check_inplace()
@@ -2504,9 +2541,12 @@ def copy_(self: Tensor, src, non_blocking=False) -> Tensor:
     try:
         out = np.broadcast_to(src._data, data.shape).astype(data.dtype)
     except ValueError:
+        try:  # the shapes broadcast, but to something larger than this tensor
+            bigger = np.broadcast_shapes(data.shape, src._data.shape)
+        except ValueError:
+            raise _broadcast_error(self, src) from None
         raise RuntimeError(
-            f"output with shape {list(data.shape)} doesn't match the broadcast shape "
-            f"{list(np.broadcast_shapes(data.shape, src._data.shape))}"
+            f"output with shape {list(data.shape)} doesn't match the broadcast shape {list(bigger)}"
         ) from None
     np.copyto(data, out)
     version_cell(self)[0] += 1
@@ -2517,7 +2557,13 @@ def copy_(self: Tensor, src, non_blocking=False) -> Tensor:
 
 def t_(self: Tensor) -> Tensor:
     self._check_inplace()
+    if self._data.ndim > 2:
+        raise RuntimeError(
+            f"t_() expects a tensor with <= 2 dimensions, but self is {self._data.ndim}D"
+        )
     result = t(self)
+    if result._grad_fn is not None:
+        result._grad_fn._name = "TBackward1"  # torch's name for the in-place t_
     self._data = result._data
     version_cell(self)[0] += 1
     self._rebase(result._grad_fn)

@@ -73,8 +73,7 @@ def draw(output, params, stem: Path) -> None:
     from autograd_lite import viz
 
     stem.parent.mkdir(parents=True, exist_ok=True)
-    graph = viz.make_dot(output, params=params)
-    written = viz.save(graph, stem)
+    written = viz.save(viz.make_dot(output, params=params), stem)
     print(f"graph of y: {written}")
 
 

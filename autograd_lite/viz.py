@@ -22,6 +22,7 @@ import dataclasses
 import functools
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 
@@ -902,3 +903,19 @@ def _forward_results(graph: Graph) -> dict:
 def _forward_tensor_style(vertex: Vertex, graph: Graph, options: Options) -> dict:
     style = _backward_style(vertex)
     return {"label": _dot_label(_label_lines(vertex, graph, options)), **style}
+
+
+def save(graph, path) -> Path:
+    """Write ``graph`` as ``path``.svg, or as the text tree in ``path``.txt without Graphviz.
+
+    Returns the file written, so scripts can say where the picture is.
+    """
+    path = Path(path)
+    if graphviz is not None and isinstance(graph, graphviz.Digraph):
+        try:
+            return Path(graph.render(path, format="svg", cleanup=True))
+        except graphviz.ExecutableNotFound:
+            pass
+    written = path.with_suffix(".txt")
+    written.write_text(repr(graph) + "\n")
+    return written

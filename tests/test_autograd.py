@@ -1025,3 +1025,23 @@ def test_first_line_helper_strips_torch_location():
         torch.ones(2).backward()
     except RuntimeError as e:
         assert first_line(str(e)).startswith("element 0 of tensors does not require grad")
+
+
+def test_detect_anomaly_names_the_node_that_returned_nan():
+    def fn(lib):
+        x = lib.tensor([-1.0, 1.0], requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with lib.autograd.detect_anomaly():
+                x.sqrt().sum().backward()
+
+    compare_error(fn)
+
+
+def test_set_detect_anomaly_is_off_again_after_the_context():
+    x = autograd_lite.tensor([-1.0, 1.0], requires_grad=True)
+    with pytest.warns(UserWarning, match="Anomaly Detection has been enabled"):
+        with autograd_lite.autograd.detect_anomaly():
+            assert autograd_lite.autograd.anomaly.is_anomaly_enabled()
+    x.sqrt().sum().backward()  # NaN gradients are allowed again
+    assert np.isnan(x.grad.numpy()[0])

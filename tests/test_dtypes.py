@@ -17,7 +17,6 @@ import autograd_lite
 
 # NumPy's divide-by-zero warnings are silenced by autograd_lite at import, a filter that pytest
 # drops with the rest of the import-time warning state: restore it (torch gives inf silently).
-pytestmark = pytest.mark.filterwarnings(r"ignore::RuntimeWarning:autograd_lite\.")
 
 DTYPES = [np.bool_, np.uint8, np.int8, np.int32, np.int64, np.float16, np.float32, np.float64]
 # The three kinds torch promotes separately: tensors with dimensions, 0-d tensors, numbers.

@@ -20,7 +20,6 @@ import autograd_lite
 
 # NumPy's divide-by-zero warnings are silenced by autograd_lite at import, a filter that pytest
 # drops with the rest of the import-time warning state: restore it (torch gives inf silently).
-pytestmark = pytest.mark.filterwarnings(r"ignore::RuntimeWarning:autograd_lite\.")
 
 # Each property runs a few seconds at most: the whole file stays under ~20 s on two cores.
 FAST = settings(deadline=None, max_examples=500, suppress_health_check=[HealthCheck.too_slow])

@@ -40,7 +40,10 @@ def __getattr__(name):
     # gradcheck and functional load on first use: `import autograd_lite` stays fast.
     # (importlib, not `from . import x`: that form would ask this __getattr__ again, forever.)
     if name in ("gradcheck", "gradgradcheck"):
-        return getattr(importlib.import_module(f"{__name__}.gradcheck"), name)
+        # Importing the submodule binds its name here; put the function back in its place.
+        function = getattr(importlib.import_module(f"{__name__}.gradcheck"), name)
+        globals()[name] = function
+        return function
     if name == "functional":
         return importlib.import_module(f"{__name__}.functional")
     raise AttributeError(f"module 'autograd_lite.autograd' has no attribute '{name}'")

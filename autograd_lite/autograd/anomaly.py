@@ -1,29 +1,37 @@
-"""Anomaly detection: remember where each node was created, to report it on errors."""
+"""Anomaly detection: backward stops at the first node whose gradient contains NaN."""
 
 from __future__ import annotations
 
 import contextlib
+import warnings
 
+from .._engine import AnomalyMode
 
-class _Anomaly:
-    enabled = False
-    check_nan = True
+ENABLED_WARNING = (
+    "Anomaly Detection has been enabled. This mode will increase the runtime and should only be "
+    "enabled for debugging."
+)
 
 
 def set_detect_anomaly(mode: bool, check_nan: bool = True) -> None:
-    _Anomaly.enabled = bool(mode)
-    _Anomaly.check_nan = check_nan
+    AnomalyMode.enabled = bool(mode)
+    AnomalyMode.check_nan = check_nan
 
 
 def is_anomaly_enabled() -> bool:
-    return _Anomaly.enabled
+    return AnomalyMode.enabled
+
+
+def is_anomaly_check_nan_enabled() -> bool:
+    return AnomalyMode.check_nan
 
 
 @contextlib.contextmanager
 def detect_anomaly(check_nan: bool = True):
-    previous = (_Anomaly.enabled, _Anomaly.check_nan)
+    warnings.warn(ENABLED_WARNING, UserWarning, stacklevel=3)
+    previous = (AnomalyMode.enabled, AnomalyMode.check_nan)
     set_detect_anomaly(True, check_nan)
     try:
         yield
     finally:
-        _Anomaly.enabled, _Anomaly.check_nan = previous
+        AnomalyMode.enabled, AnomalyMode.check_nan = previous
