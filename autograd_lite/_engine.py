@@ -135,6 +135,9 @@ SECOND_BACKWARD = (
 )
 
 
+FREED = ("freed",)  # marks a node whose saved values backward has released
+
+
 class Node:
     """A backward function of the graph, named like torch's (``MulBackward0``).
 
@@ -148,26 +151,27 @@ class Node:
         "_next",  # the nodes that receive this node's input gradients (None: no gradient)
         "_next_nr",  # their output numbers, or None when all are 0 (single-output nodes)
         "_input_meta",  # per input (shape, dtype) to fit gradients to, or None: all as output
-        "_saved",
+        "_saved",  # the saved values, None, or FREED once backward released them
         "_saved_versions",
-        "_result",
-        "_output_meta",
-        "_freed",
-        "_pre_hooks",
-        "_retained",
         "__dict__",
         "__weakref__",
     )
+    # Rarely set, so class-level defaults (an instance gets its own only when one is set):
+    # creating a node must cost as little as possible.
+    _result = None  # the saved output: (data, version cell, version, requires_grad)
+    _pre_hooks = None
+    _retained = None  # weak references to tensors that asked for retain_grad()
+    _output_meta = None
     _name = "Node"
     saved_names: tuple = ()  # names of saved values, as torch's ``_saved_<name>`` attributes
     num_outputs = 1
 
     def __init__(self):
         self._saved = None
-        self._result = None
-        self._freed = False
-        self._pre_hooks = None
-        self._retained = None
+
+    @property
+    def _freed(self) -> bool:
+        return self._saved is FREED
 
     # -- introspection, as in torch ---------------------------------------------------------
     def name(self) -> str:
@@ -189,7 +193,7 @@ class Node:
     def saved_values(self) -> dict:
         """What the gradient rule keeps, by torch's names (for display; no version check)."""
         values = {}
-        if self._saved is not None:
+        if self._saved is not None and self._saved is not FREED:
             values.update(zip(self.saved_names, self._saved))
         if self._result is not None:
             values["result"] = self._rebuild_result()
@@ -258,8 +262,9 @@ class Node:
     def release(self) -> None:
         """Free what backward needed; a later backward through this node raises."""
         if self._saved is not None or self._result is not None:
-            self._saved = self._result = None
-            self._freed = True
+            self._saved = FREED
+            if self._result is not None:
+                self._result = None
 
     # -- the rule ---------------------------------------------------------------------------
     def gradient(self, grad):
@@ -416,7 +421,7 @@ def topological_order(roots) -> list:
 
     For inspection and tools (viz); the backward pass itself counts dependencies instead.
     """
-    dependencies, _ = _count_dependencies(roots, want_parents=False)
+    dependencies = _count_dependencies(roots)
     order, ready = [], [r for r in dict.fromkeys(roots) if not dependencies.get(r)]
     while ready:
         node = ready.pop()
@@ -429,15 +434,14 @@ def topological_order(roots) -> list:
     return order
 
 
-def _count_dependencies(roots, want_parents: bool):
-    """How many nodes send a gradient to each node (and, if asked, which ones).
+def _count_dependencies(roots) -> dict:
+    """How many nodes send a gradient to each node.
 
     A loop over an explicit stack, not recursion: a 100,000-op chain needs no deep Python
     stack, and a node reached along several paths is expanded once.
     """
     stack = list(dict.fromkeys(roots))
     dependencies: dict = dict.fromkeys(stack, 0)  # a node is expanded when first counted
-    parents: dict | None = {} if want_parents else None
     while stack:
         node = stack.pop()
         for child in node._next:
@@ -448,9 +452,34 @@ def _count_dependencies(roots, want_parents: bool):
             else:
                 dependencies[child] = 1
                 stack.append(child)
-            if parents is not None:
-                parents.setdefault(child, []).append(node)
-    return dependencies, parents
+    return dependencies
+
+
+def _plan_captures(roots, captures) -> tuple:
+    """For autograd.grad: the nodes that must run, and dependencies counted among them only.
+
+    A node must run when one of its children can reach a captured edge; sweeping a topological
+    order from the leaves up decides that for every node in one pass.
+    """
+    targets = {node for node, _ in captures}
+    order = topological_order(roots)
+    reaches = set()
+    needed = set()
+    for node in reversed(order):  # children first
+        for child in node._next:
+            if child in reaches:
+                needed.add(node)
+                reaches.add(node)
+                break
+        else:
+            if node in targets:
+                reaches.add(node)
+    dependencies = {root: 0 for root in roots if root in reaches}
+    for node in needed:
+        for child in node._next:
+            if child in reaches:
+                dependencies[child] = dependencies.get(child, 0) + 1
+    return needed, dependencies
 
 
 def _add(buffers: dict, node, nr: int, grad) -> None:
@@ -495,11 +524,10 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, captures=None
     for (node, nr), grad in zip(roots, root_grads):
         _add(buffers, node, nr, grad)
     root_nodes = [node for node, _ in roots]
-    dependencies, parents = _count_dependencies(root_nodes, want_parents=captures is not None)
-    needed = None
-    if captures is not None:
-        needed = _needed_nodes(captures, parents)
-        dependencies = _needed_dependencies(needed, captures, parents, root_nodes)
+    if captures is None:
+        needed, dependencies = None, _count_dependencies(root_nodes)
+    else:
+        needed, dependencies = _plan_captures(root_nodes, captures)
     ready = [r for r in dict.fromkeys(root_nodes) if dependencies.get(r) == 0]
 
     previous_mode = _GradMode.enabled
@@ -572,27 +600,6 @@ def _check_nan(node, input_grads) -> None:
                 f"Function '{node.name()}' returned nan values in its {i}th output."
                 + hint("the forward value there is probably nan or inf already (log(0), 0/0, ...)")
             )
-
-
-def _needed_nodes(captures, parents) -> set:
-    """Nodes whose gradient rule must run for a gradient to reach a captured edge."""
-    needed: set = set()
-    stack = [node for node, _ in captures]
-    while stack:
-        for parent in parents.get(stack.pop(), ()):
-            if parent not in needed:
-                needed.add(parent)
-                stack.append(parent)
-    return needed
-
-
-def _needed_dependencies(needed: set, captures, parents: dict, roots) -> dict:
-    """Dependencies counted only along edges that carry a gradient toward a capture."""
-    relevant = needed | {node for node, _ in captures if node in parents or node in roots}
-    dependencies = {}
-    for node in relevant:
-        dependencies[node] = sum(1 for parent in parents.get(node, ()) if parent in needed)
-    return dependencies
 
 
 def _capture(captures: dict, node, grads) -> None:

@@ -75,7 +75,8 @@ def _view(out, source: Tensor, node: Op | None) -> Tensor:
     """A result that shares ``source``'s memory: it shares its version counter too."""
     t = _record(node, (source,), out) if node is not None else make_tensor(out)
     t._version_cell = version_cell(source)
-    t._base = source._base if source._base is not None else source
+    base = source._base
+    t._base = base if base is not None else source
     return t
 
 
@@ -1537,8 +1538,11 @@ def _shape_arg(shape) -> tuple:
 def reshape(input: Tensor, *shape) -> Tensor:
     data = input._data
     new = _infer_shape(shape, data.size)
+    if not _tracks(input):  # no node to name: NumPy views when the memory allows, else copies
+        out = data.reshape(new)
+        return _view(out, input, None) if np.may_share_memory(out, data) else make_tensor(out)
     if new == data.shape:
-        return view(input, new) if _tracks(input) else _view(data.reshape(new), input, None)
+        return view(input, new)
     array = np.asarray(data)
     if array.flags.c_contiguous:
         return view(input, new)
@@ -1691,7 +1695,7 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
         dims = tuple(i for i, s in enumerate(data.shape) if s == 1)
     else:
         dims = tuple(d for d in _dims(dim, data.ndim) if data.shape[d] == 1)
-    out = np.squeeze(data, axis=dims) if dims else data.view() if data.ndim else data
+    out = data.squeeze(axis=dims) if dims else data.view() if data.ndim else data
     node = None
     if _tracks(input):
         node = Squeeze()
@@ -1726,7 +1730,8 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
     if _tracks(input):
         node = Unsqueeze()
         node.dim = d
-    return _view(np.expand_dims(data, d), input, node)
+    shape = data.shape
+    return _view(data.reshape(shape[:d] + (1,) + shape[d:]), input, node)  # always a view
 
 
 class Expand(Op):
@@ -1747,12 +1752,28 @@ def expand(input: Tensor, *sizes) -> Tensor:
             f"({len(sizes)}) must be greater or equal to the number of dimensions in the tensor "
             f"({data.ndim})"
         )
-    out = np.broadcast_to(data, _expanded_shape(data.shape, sizes))
+    out = _broadcast_view(data, _expanded_shape(data.shape, sizes))
     node = None
     if _tracks(input):
         node = Expand()
         node.shape = data.shape
     return _view(out, input, node)
+
+
+def _broadcast_view(data, shape):
+    """``np.broadcast_to`` (a read-only view, stride 0 on repeated dims), without its 3 us of
+    Python overhead in the common case of contiguous data."""
+    array = data if isinstance(data, np.ndarray) else np.array(data)
+    if not array.flags.c_contiguous:
+        return np.broadcast_to(array, shape)
+    lead = len(shape) - array.ndim
+    strides = [0] * lead + [
+        0 if own == 1 and size != 1 else stride
+        for own, size, stride in zip(array.shape, shape[lead:], array.strides)
+    ]
+    out = np.ndarray(shape, array.dtype, array, 0, tuple(strides))
+    out.flags.writeable = False
+    return out
 
 
 def _expanded_shape(shape, sizes) -> tuple:
