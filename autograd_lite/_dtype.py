@@ -23,14 +23,20 @@ BOOL, INTEGER, FLOATING = 0, 1, 2
 class dtype:  # noqa: N801 - named like torch.dtype
     """A torch dtype: ``autograd_lite.float32`` prints as ``torch.float32``."""
 
-    __slots__ = ("name", "np", "category", "itemsize", "legacy_name")
+    __slots__ = ("name", "np", "category", "itemsize", "legacy_name", "cpp_name")
 
-    def __init__(self, name: str, np_dtype, category: int, legacy_name: str):
+    def __init__(self, name: str, np_dtype, category: int, legacy_name: str, cpp_name: str):
         self.name = name
         self.np = np.dtype(np_dtype)
         self.category = category
         self.itemsize = self.np.itemsize
         self.legacy_name = legacy_name  # torch.FloatTensor and friends
+        self.cpp_name = cpp_name  # as torch's C++ messages spell it: "long int", "float"
+
+    @property
+    def scalar_name(self) -> str:
+        """c10's ScalarType name, as in torch's messages: Float, Double, Long, Bool, ..."""
+        return self.legacy_name[: -len("Tensor")]
 
     @property
     def is_floating_point(self) -> bool:
@@ -51,15 +57,15 @@ class dtype:  # noqa: N801 - named like torch.dtype
         return self.name  # pickles as the module attribute of that name
 
 
-bool_ = dtype("bool", np.bool_, BOOL, "BoolTensor")
-uint8 = dtype("uint8", np.uint8, INTEGER, "ByteTensor")
-int8 = dtype("int8", np.int8, INTEGER, "CharTensor")
-int16 = dtype("int16", np.int16, INTEGER, "ShortTensor")
-int32 = dtype("int32", np.int32, INTEGER, "IntTensor")
-int64 = dtype("int64", np.int64, INTEGER, "LongTensor")
-float16 = dtype("float16", np.float16, FLOATING, "HalfTensor")
-float32 = dtype("float32", np.float32, FLOATING, "FloatTensor")
-float64 = dtype("float64", np.float64, FLOATING, "DoubleTensor")
+bool_ = dtype("bool", np.bool_, BOOL, "BoolTensor", "bool")
+uint8 = dtype("uint8", np.uint8, INTEGER, "ByteTensor", "unsigned char")
+int8 = dtype("int8", np.int8, INTEGER, "CharTensor", "signed char")
+int16 = dtype("int16", np.int16, INTEGER, "ShortTensor", "short int")
+int32 = dtype("int32", np.int32, INTEGER, "IntTensor", "int")
+int64 = dtype("int64", np.int64, INTEGER, "LongTensor", "long int")
+float16 = dtype("float16", np.float16, FLOATING, "HalfTensor", "c10::Half")
+float32 = dtype("float32", np.float32, FLOATING, "FloatTensor", "float")
+float64 = dtype("float64", np.float64, FLOATING, "DoubleTensor", "double")
 
 ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
 FROM_NUMPY = {d.np: d for d in ALL}

@@ -1158,9 +1158,7 @@ def mean(input: Tensor, dim=None, keepdim=False, *, dtype=None) -> Tensor:
 
 
 def _scalar_name(np_dtype) -> str:
-    from ._tensor import _scalar_type_name
-
-    return _scalar_type_name(FROM_NUMPY[np.dtype(np_dtype)])
+    return FROM_NUMPY[np.dtype(np_dtype)].scalar_name
 
 
 class VarStd(Op):
@@ -2255,17 +2253,7 @@ def _same_dtype(a: Tensor, b: Tensor, kernel="mm") -> None:
 
 
 def _c_type(t: Tensor) -> str:
-    return {
-        "float32": "float",
-        "float64": "double",
-        "float16": "c10::Half",
-        "int64": "long int",
-        "int32": "int",
-        "int16": "short int",
-        "int8": "signed char",
-        "uint8": "unsigned char",
-        "bool": "bool",
-    }[_dtype_of(t).name]
+    return _dtype_of(t).cpp_name
 
 
 class Mm(Op):

@@ -260,8 +260,8 @@ class Tensor:
                 )
             if value.dtype is not self.dtype:
                 raise RuntimeError(
-                    f"attempting to assign a gradient with dtype '{_CPP_TYPE[value.dtype.name]}' "
-                    f"to a tensor with grad_dtype '{_scalar_type_name(self.dtype)}'. The gradient "
+                    f"attempting to assign a gradient with dtype '{value.dtype.cpp_name}' "
+                    f"to a tensor with grad_dtype '{self.dtype.scalar_name}'. The gradient "
                     "must match the tensor's grad_dtype (defaults to the tensor's dtype). You can "
                     "set the tensor's grad_dtype attribute with a specific dtype, or None to allow "
                     "any dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and "
@@ -566,8 +566,8 @@ class Tensor:
         result_dtype = _dtype.FROM_NUMPY[result._data.dtype]
         if not _dtype.can_cast(result_dtype, self.dtype):
             raise RuntimeError(
-                f"result type {_scalar_type_name(result_dtype)} can't be cast to the desired "
-                f"output type {_scalar_type_name(self.dtype)}"
+                f"result type {result_dtype.scalar_name} can't be cast to the desired "
+                f"output type {self.dtype.scalar_name}"
             )
         node = result._grad_fn
         if node is not None and node._saved:
@@ -615,34 +615,6 @@ class Tensor:
 
 def _rebuild(data, requires_grad):
     return make_tensor(np.array(data), requires_grad=requires_grad)
-
-
-# The C++ type names torch's messages use for a dtype.
-_CPP_TYPE = {
-    "float32": "float",
-    "float64": "double",
-    "float16": "c10::Half",
-    "int64": "long int",
-    "int32": "int",
-    "int16": "short int",
-    "int8": "signed char",
-    "uint8": "unsigned char",
-    "bool": "bool",
-}
-
-
-def _scalar_type_name(d: _dtype.dtype) -> str:
-    return {
-        "float32": "Float",
-        "float64": "Double",
-        "float16": "Half",
-        "int64": "Long",
-        "int32": "Int",
-        "int16": "Short",
-        "int8": "Char",
-        "uint8": "Byte",
-        "bool": "Bool",
-    }[d.name]
 
 
 def _reject_legacy_backward_kwargs(kwargs) -> None:

@@ -260,11 +260,14 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
         grad_res = _autograd_grad(outputs, inputs, v, create_graph=create_graph)
         result = _fill_in_zeros(grad_res, inputs, strict, create_graph, "back")
 
+    return _outputs_and_result(outputs, result, create_graph, is_outputs_tuple, is_inputs_tuple)
+
+
+def _outputs_and_result(outputs, result, create_graph, outputs_tuple, result_tuple) -> tuple:
+    """The ``(func_output, product)`` pair the product functions return, shaped like torch's."""
     outputs = _grad_postprocess(outputs, create_graph)
     result = _grad_postprocess(result, create_graph)
-    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(
-        result, is_inputs_tuple
-    )
+    return _tuple_postprocess(outputs, outputs_tuple), _tuple_postprocess(result, result_tuple)
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
@@ -300,11 +303,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         grad_res = _autograd_grad(grad_inputs, grad_outputs, v, create_graph=create_graph)
         result = _fill_in_zeros(grad_res, outputs, strict, create_graph, "back_trick")
 
-    outputs = _grad_postprocess(outputs, create_graph)
-    result = _grad_postprocess(result, create_graph)
-    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(
-        result, is_outputs_tuple
-    )
+    return _outputs_and_result(outputs, result, create_graph, is_outputs_tuple, is_outputs_tuple)
 
 
 def _scalar_function_setup(func, inputs, v, create_graph, strict, name):
@@ -345,11 +344,7 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
         grad_res = _autograd_grad(jac, inputs, v, create_graph=create_graph)
         result = _fill_in_zeros(grad_res, inputs, strict, create_graph, "double_back")
 
-    outputs = _grad_postprocess(outputs, create_graph)
-    result = _grad_postprocess(result, create_graph)
-    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(
-        result, is_inputs_tuple
-    )
+    return _outputs_and_result(outputs, result, create_graph, is_outputs_tuple, is_inputs_tuple)
 
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
@@ -370,11 +365,7 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
         grad_res = _autograd_grad(double_back, grad_jac, v, create_graph=create_graph)
         result = _fill_in_zeros(grad_res, inputs, strict, create_graph, "double_back_trick")
 
-    outputs = _grad_postprocess(outputs, create_graph)
-    result = _grad_postprocess(result, create_graph)
-    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(
-        result, is_inputs_tuple
-    )
+    return _outputs_and_result(outputs, result, create_graph, is_outputs_tuple, is_inputs_tuple)
 
 
 # --------------------------------------------------------------------------------------------
