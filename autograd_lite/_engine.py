@@ -270,7 +270,7 @@ class Node:
     def gradient(self, grad):
         raise NotImplementedError
 
-    def register_hook(self, hook):  # noqa: D102
+    def register_hook(self, hook):
         raise NotImplementedError(
             "register_hook on a Node is not supported; use Tensor.register_hook"
         )

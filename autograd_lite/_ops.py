@@ -650,9 +650,7 @@ def pow(input, exponent) -> Tensor:  # noqa: A001 - torch's name
             return make_tensor(out)
     if not isinstance(input, Tensor):
         return _rpow(_as_tensor(exponent), input)
-    if isinstance(exponent, Tensor):
-        if exponent._data.ndim == 0 and not exponent._requires_grad and not input._data.ndim == 0:
-            pass  # still a tensor exponent in torch: PowBackward1
+    if isinstance(exponent, Tensor):  # even a 0-d one: torch records PowBackward1
         return _binary(PowTensor, input, exponent)
     if isinstance(exponent, np.ndarray):
         return _binary(PowTensor, input, make_tensor(exponent))
@@ -1278,8 +1276,6 @@ def _extreme(input: Tensor, dim, keepdim, largest: bool, name: str):
     if not keepdim and data.ndim:
         values = np.squeeze(values, axis=d)
     indices = make_tensor(idx if keepdim or not data.ndim else arg)
-    if data.ndim and not keepdim:
-        indices = make_tensor(arg)
     if _tracks(input):
         node = MaxDim()
         node._name = "MaxBackward0" if largest else "MinBackward0"
@@ -2037,7 +2033,6 @@ class Unbind(Op):
 def unbind(input: Tensor, dim: int = 0) -> tuple:
     data = input._data
     (d,) = _dims(dim, data.ndim)
-    pieces = [np.take(data, i, axis=d) for i in range(data.shape[d])]
     pieces = [data[(slice(None),) * d + (i, Ellipsis)] for i in range(data.shape[d])]
     if not _tracks(input):
         return tuple(_view(p, input, None) for p in pieces)

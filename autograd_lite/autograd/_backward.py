@@ -19,7 +19,7 @@ def _as_tuple(x) -> tuple:
     return tuple(x)
 
 
-def _root_grads(outputs, grads, for_grad: bool) -> list:
+def _root_grads(outputs, grads) -> list:
     """The gradient each output starts with: given, or 1 for a one-element output.
 
     Checked pair by pair in torch's order (pairs as ``zip`` makes them), then the count.
@@ -89,7 +89,7 @@ def backward(
 ):
     """Accumulate d(tensors)/d(leaf) into the ``.grad`` of every leaf (or of ``inputs``)."""
     outputs = _as_tuple(tensors)
-    grads = _root_grads(outputs, grad_tensors, for_grad=False)
+    grads = _root_grads(outputs, grad_tensors)
     roots = _check_outputs(outputs)
     if retain_graph is None:
         retain_graph = create_graph
@@ -160,11 +160,10 @@ def grad(
 ):
     """Return d(outputs)/d(inputs) without touching any ``.grad``."""
     outputs = _as_tuple(outputs)
-    single = isinstance(inputs, Tensor)
     inputs = _as_tuple(inputs)
     if allow_unused is None:
         allow_unused = materialize_grads
-    grads = _root_grads(outputs, grad_outputs, for_grad=True)
+    grads = _root_grads(outputs, grad_outputs)
     roots = _check_outputs(outputs)
     if retain_graph is None:
         retain_graph = create_graph
@@ -194,5 +193,4 @@ def grad(
         elif not create_graph:
             g = g.detach()
         result.append(g)
-    del single
     return tuple(result)
