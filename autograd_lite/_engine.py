@@ -549,20 +549,18 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, captures=None
                     node.release()
             metas, numbers = node._input_meta, node._next_nr
             for i, child in enumerate(node._next):
-                if child is None:
+                left = dependencies.get(child)
+                if left is None:  # no gradient goes there, or it leads to no captured edge
                     continue
                 grad = input_grads[i] if input_grads is not None else None
                 if grad is not None:
                     if metas is not None and metas[i] is not None:
                         grad = _fit(grad, metas[i])
-                    if numbers is None and child.num_outputs == 1:
+                    if numbers is None and child.num_outputs == 1:  # _add's common case, inline
                         old = buffers.get(child)
                         buffers[child] = grad if old is None else old + grad
                     else:
                         _add(buffers, child, numbers[i] if numbers else 0, grad)
-                left = dependencies.get(child)
-                if left is None:  # (outside the part of the graph that leads to a capture)
-                    continue
                 dependencies[child] = left - 1
                 if left == 1:
                     ready.append(child)

@@ -302,10 +302,11 @@ class Div(BinaryOp):
 
     def gradient(self, grad):
         a, b = self.saved_tensors
-        grad_a = grad / b
-        # d(a/b)/db = -a/b**2, written as -(grad/b) * a/b to reuse grad / b.
-        grad_b = -grad_a * a / b if a is not None else None
-        return (grad_a if self._next[0] is not None else None), grad_b
+        grad_a = grad / b if self._next[0] is not None else None
+        # d(a/b)/db = -a/b**2, in torch's order: a/b/b stays finite (0 for a = 0) where a tiny b
+        # would overflow 1/b or underflow b*b.
+        grad_b = -grad * ((a / b) / b) if a is not None else None
+        return grad_a, grad_b
 
 
 def _power(x, y):
