@@ -183,8 +183,13 @@ class Node:
         numbers = self._next_nr or (0,) * len(self._next)
         return tuple(zip(self._next, numbers))
 
+    @property
+    def short_name(self) -> str:
+        """The name without torch's C++ namespace, as torch prints it (``CopySlices``)."""
+        return self._name.rsplit("::", 1)[-1]
+
     def __repr__(self) -> str:
-        return f"<{self._name} object at {id(self):#x}>"
+        return f"<{self.short_name} object at {id(self):#x}>"
 
     @property
     def metadata(self) -> dict:
@@ -308,9 +313,6 @@ class AccumulateGrad(Node):
         self._next_nr = None
         self._input_meta = None
 
-    def __repr__(self) -> str:
-        return f"<AccumulateGrad object at {id(self):#x}>"
-
     def accumulate(self, grad, create_graph: bool) -> None:
         leaf = self.variable
         if leaf._grad is None:
@@ -389,8 +391,8 @@ class _RemovableHandle:
 def _op_name(grad_fn) -> str:
     """How torch names a node in this message: its op (``Add``, ``Clamp1``, ``Pow2``)."""
     name = grad_fn.name()
-    if name in ("CopySlices", "CopyBackwards"):  # torch's C++ nodes keep their full name
-        return "torch::autograd::" + name
+    if name.startswith("torch::autograd::"):  # torch's C++ nodes keep their full name
+        return name
     return name.removesuffix("Backward0").replace("Backward", "")
 
 

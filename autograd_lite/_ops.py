@@ -2056,7 +2056,7 @@ def _zeros(shape, np_dtype) -> Tensor:
 class CopySlices(Op):
     """``x[key] = value`` on a tensor in the graph."""
 
-    _name = "CopySlices"
+    _name = "torch::autograd::CopySlices"
 
     def gradient(self, grad):
         key = self.key
@@ -2512,7 +2512,7 @@ def fill_(self: Tensor, value) -> Tensor:
 
 
 class Copy(Op):
-    _name = "CopyBackwards"
+    _name = "torch::autograd::CopyBackwards"
 
     def gradient(self, grad):
         return grad * 0, grad

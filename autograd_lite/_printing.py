@@ -304,7 +304,7 @@ def tensor_repr(t) -> str:
     dtype = t.dtype
     suffixes = []
     if t.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+        suffixes.append(f"grad_fn=<{t.grad_fn.short_name}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
     # torch names the dtype unless it is what the values would be inferred as anyway.

@@ -178,7 +178,7 @@ def _walk(outputs, names: Names, limit: int | None = None, with_saved: bool = Fa
             leaf = node.variable
             vertex = graph.add_vertex("leaf", names.of_tensor(leaf), node=node, tensor=leaf)
         else:
-            vertex = graph.add_vertex("op", node.name(), node=node)
+            vertex = graph.add_vertex("op", node.short_name, node=node)
             queue.append(node)
         vertex_of_node[node] = vertex.id
         return vertex.id
@@ -828,7 +828,7 @@ def forward_name(node) -> str:
     function = getattr(node, "_function", None)
     if function is not None:  # a custom autograd.Function: its own class name
         return function.__name__
-    name = node.name()
+    name = node.name().rsplit("::", 1)[-1]  # CopySlices, not torch::autograd::CopySlices
     if name in _FORWARD_NAMES:
         return _FORWARD_NAMES[name]
     base = re.sub(r"Backwards?\d*$", "", name)

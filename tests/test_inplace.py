@@ -576,3 +576,14 @@ def test_detach_numpy_shares_with_the_parameter():
 )
 def test_numpy_on_a_tensor_requiring_grad(code):
     compare_error(lambda lib: eval(code))
+
+
+@pytest.mark.parametrize("code", ["y[0] = 2.0", "y.copy_(lib.ones(3))"])
+def test_cpp_node_names_and_their_printed_form_match_torch(code):
+    def fn(lib):
+        y = lib.ones(3, requires_grad=True) * 1
+        exec(code, {}, {"y": y, "lib": lib})
+        return y.grad_fn.name(), repr(y), repr(y.grad_fn).split(" object")[0]
+
+    (torch_name, torch_repr, torch_node), (name, text, node) = both(fn)
+    assert (name, text, node) == (torch_name, torch_repr, torch_node)

@@ -232,7 +232,7 @@ def once_differentiable(backward):
 
 
 class _DelayedError(Node):
-    _name = "Error"  # torch prints grad_fn=<Error>
+    _name = "torch::autograd::Error"  # torch prints grad_fn=<Error>
 
     def gradient(self, grad):
         raise RuntimeError(
