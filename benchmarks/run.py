@@ -327,6 +327,19 @@ def hessian_loop_autograd(T: Any, s: dict[str, Any]) -> dict[str, Any]:
     return {"H": T.stack(rows)}
 
 
+def hessian_loop_backward_autograd(T: Any, s: dict[str, Any]) -> dict[str, Any]:
+    """The same rows by backward(): each row accumulates into a fresh x.grad."""
+    x = s["x"]
+    y = hessian_objective(T, s["A"])(x)
+    (g,) = T.autograd.grad(y, x, create_graph=True)
+    rows = []
+    for i in range(x.shape[0]):
+        x.grad = None
+        g[i].backward(retain_graph=True)
+        rows.append(x.grad)
+    return {"H": T.stack(rows)}
+
+
 def hessian_numpy(s: dict[str, Any]) -> dict[str, Any]:
     x, A = s["x"], s["A"]
     return {"H": np.diag((2 - x**2) * np.sin(x) + 4 * x * np.cos(x)) + A + A.T}
@@ -440,6 +453,15 @@ WORKLOADS = [
         "grad(create_graph=True), then 10 x autograd.grad(g[i], x)",
         hessian_inputs,
         hessian_loop_autograd,
+        hessian_numpy,
+        grad_inputs=("x",),
+        max_vs_torch=0.8,
+    ),
+    Workload(
+        "hessian_loop_backward",
+        "grad(create_graph=True), then 10 x g[i].backward(retain_graph=True)",
+        hessian_inputs,
+        hessian_loop_backward_autograd,
         hessian_numpy,
         grad_inputs=("x",),
         max_vs_torch=0.8,
