@@ -13,6 +13,7 @@ computes the expected answer.
 from __future__ import annotations
 
 import contextlib
+import operator
 import re
 import warnings
 
@@ -263,4 +264,31 @@ def compare_error(fn, *inputs):
     extra = str(actual).split("\n")[1:]
     torch_lines = str(expected).split("\n")[1:]
     assert all(line.startswith("hint: ") or line in torch_lines for line in extra), str(actual)
+    return expected
+
+
+# Python's binary operators, by symbol: the promotion and property tests run each on both libraries.
+BINARY_OPS = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "**": operator.pow,
+    "<": operator.lt,
+    "==": operator.eq,
+}
+
+
+def both(fn):
+    """``fn(lib)`` for torch and for autograd_lite: returns (torch's result, ours)."""
+    return fn(torch), fn(autograd_lite)
+
+
+def same(fn, atol=1e-6, rtol=1e-5, graph=True):
+    """``fn(lib)`` gives the same tensors / numbers / names / None with both libraries.
+
+    ``graph``: also compare each tensor's ``requires_grad`` and ``grad_fn`` name.
+    """
+    expected, actual = both(fn)
+    assert_same(actual, expected, atol=atol, rtol=rtol, graph=graph)
     return expected

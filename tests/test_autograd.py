@@ -16,26 +16,11 @@ import weakref
 import numpy as np
 import pytest
 import torch
-from helpers import assert_same, compare, compare_error, first_line, node_name
+from helpers import assert_same, both, compare, compare_error, first_line, node_name, same
 
 import autograd_lite
 
 LIBS = (torch, autograd_lite)
-
-
-def both(fn):
-    """``fn(lib)`` for torch and for autograd_lite: returns (torch's result, ours)."""
-    return fn(torch), fn(autograd_lite)
-
-
-def same(fn, atol=1e-6, rtol=1e-5, graph=True):
-    """``fn(lib)`` gives the same tensors / numbers / names / None with both libraries.
-
-    ``graph``: also compare each tensor's ``requires_grad`` and ``grad_fn`` name.
-    """
-    expected, actual = both(fn)
-    assert_same(actual, expected, atol=atol, rtol=rtol, graph=graph)
-    return expected
 
 
 def structure(fn, depth: int = 4):

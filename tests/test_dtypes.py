@@ -6,12 +6,11 @@ The expected dtype always comes from torch itself (helpers.compare checks dtype 
 from __future__ import annotations
 
 import itertools
-import operator
 
 import numpy as np
 import pytest
 import torch
-from helpers import compare, compare_error, integers, randn
+from helpers import BINARY_OPS, compare, compare_error, integers, randn
 
 import autograd_lite
 
@@ -21,15 +20,7 @@ import autograd_lite
 DTYPES = [np.bool_, np.uint8, np.int8, np.int32, np.int64, np.float16, np.float32, np.float64]
 # The three kinds torch promotes separately: tensors with dimensions, 0-d tensors, numbers.
 OPERANDS = [np.ones((3,), d) for d in DTYPES] + [np.ones((), d) for d in DTYPES] + [True, 2, 2.5]
-BINARY = {
-    "+": operator.add,
-    "-": operator.sub,
-    "*": operator.mul,
-    "/": operator.truediv,
-    "**": operator.pow,
-    "<": operator.lt,
-    "==": operator.eq,
-}
+BINARY = {**BINARY_OPS}
 
 
 def spelled(x) -> str:

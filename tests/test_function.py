@@ -11,20 +11,9 @@ import weakref
 
 import numpy as np
 import pytest
-import torch
-from helpers import assert_same, compare_error, node_name
+from helpers import both, compare_error, node_name, same
 
 import autograd_lite
-
-
-def both(fn):
-    return fn(torch), fn(autograd_lite)
-
-
-def same(fn, atol=1e-6, rtol=1e-5, graph=True):
-    expected, actual = both(fn)
-    assert_same(actual, expected, atol=atol, rtol=rtol, graph=graph)
-    return expected
 
 
 def functions(lib):

@@ -16,22 +16,12 @@ from pathlib import Path
 import numpy as np  # noqa: F401 - used by eval'd test cases
 import pytest
 import torch
-from helpers import assert_same, compare_error, first_line
+from helpers import both, compare_error, first_line, same
 
 import autograd_lite
 from autograd_lite import _errors
 
 PACKAGE = Path(autograd_lite.__file__).parent
-
-
-def both(fn):
-    return fn(torch), fn(autograd_lite)
-
-
-def same(fn, graph=True):
-    expected, actual = both(fn)
-    assert_same(actual, expected, atol=1e-6, rtol=1e-5, graph=graph)
-    return expected
 
 
 def lite_error(fn):

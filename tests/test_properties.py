@@ -6,13 +6,11 @@ derivatives against torch, so no property needs to know the right answer itself.
 
 from __future__ import annotations
 
-import operator
-
 import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
 import torch
-from helpers import compare, compare_error
+from helpers import BINARY_OPS, compare, compare_error
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
@@ -46,16 +44,7 @@ def operand(draw, shape):
     return draw(hnp.arrays(dtype, shape, elements=_elements(dtype)))
 
 
-BINARY = {
-    "+": operator.add,
-    "-": operator.sub,
-    "*": operator.mul,
-    "/": operator.truediv,
-    "**": operator.pow,
-    "<": operator.lt,
-    "==": operator.eq,
-    "maximum": lambda x, y: x.maximum(y),
-}
+BINARY = {**BINARY_OPS, "maximum": lambda x, y: x.maximum(y)}
 
 
 def _is_tensor_input(x) -> bool:
