@@ -2557,6 +2557,7 @@ def copy_(self: Tensor, src, non_blocking=False) -> Tensor:
     version_cell(self)[0] += 1
     if _tracks(self, src):
         self._rebase(_record(Copy(), (self, src), data)._grad_fn)
+    self._rebase_base()
     return self
 
 

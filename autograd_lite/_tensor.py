@@ -547,13 +547,14 @@ class Tensor:
                     "a view of a leaf Variable that requires grad is being used in an in-place "
                     "operation."
                 )
-            raise RuntimeError(
-                "in-place operation on a view of a tensor that requires grad"
-                + hint(
-                    "autograd_lite does not rebase views (torch does); clone() the view first, "
-                    "or use out-of-place ops"
+            if _positions_in_base(self) is None:
+                raise RuntimeError(
+                    "in-place operation on a view of a tensor that requires grad"
+                    + hint(
+                        "its base's memory is not contiguous, so autograd_lite cannot rebase it; "
+                        "clone() the view first, or use out-of-place ops"
+                    )
                 )
-            )
 
     def _assign(self, result: Tensor) -> Tensor:
         """Make ``result`` (an out-of-place computation) this tensor's new value and history."""
@@ -575,7 +576,28 @@ class Tensor:
         np.copyto(data, result._data, casting="unsafe")
         version_cell(self)[0] += 1
         self._rebase(node)
+        self._rebase_base()
         return self
+
+    def _rebase_base(self) -> None:
+        """After an in-place op on a view, the base's history records the write too (torch's
+        CopySlices): the base's new value is its old one with the view's new values in place,
+        and the view becomes a view of that new base."""
+        base = self._base
+        if (
+            base is None
+            or not _GradMode.enabled
+            or not (base._requires_grad or self._requires_grad)
+        ):
+            return
+        from . import _ops
+
+        key = _positions_in_base(self)
+        written = _ops.CopySlices()
+        written.key = key
+        base._rebase(_ops._record(written, (base, self), base._writable())._grad_fn)
+        self._grad_fn = _ops._take(base, key, "AsStridedBackward0")._grad_fn
+        self._output_nr = 0
 
     def _keep_original(self, node, data) -> None:
         """An op's rule that needs ``self`` gets the value from before the write (torch's
@@ -611,6 +633,22 @@ class Tensor:
 
     def _edge(self):
         return edge_of(self)
+
+
+def _positions_in_base(view: Tensor):
+    """Where a view's elements sit in its base's memory, as NumPy index arrays into the base
+    (None when the base is not contiguous: then there is no simple answer)."""
+    base = view._base._writable()
+    data = view._writable()
+    if not base.flags.c_contiguous or base.itemsize != data.itemsize:
+        return None
+    size = base.itemsize
+    offset = (data.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // size
+    flat = np.arange(base.size, dtype=np.int64)[offset:]
+    positions = np.lib.stride_tricks.as_strided(
+        flat, data.shape, tuple(s // size * flat.itemsize for s in data.strides), writeable=False
+    )
+    return np.unravel_index(positions, base.shape)
 
 
 def _rebuild(data, requires_grad):

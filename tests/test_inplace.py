@@ -409,16 +409,34 @@ def test_node_names_of_in_place_ops(code, expected):
     assert lite_name == torch_name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="autograd_lite refuses in-place ops on views of non-leaves (torch rebases the base)",
-)
-def test_in_place_on_a_view_of_a_non_leaf():
+VIEW_WRITES = [
+    "y[1:].mul_(3)",
+    "y[1:][0].add_(1)",  # a view of a view
+    "y.view(3, 1)[2].zero_()",
+    "y[0] += 1",  # Python does y.__setitem__(0, y[0].__iadd__(1))
+    "y[:2].copy_(w[1:])",
+]
+
+
+@pytest.mark.parametrize("code", VIEW_WRITES)
+def test_in_place_on_a_view_of_a_non_leaf_rebases_the_base(code):
     def fn(lib):
         x = lib.tensor([0.5, 1.0, 2.0], requires_grad=True)
+        w = lib.tensor([1.5, -0.5, 0.25], requires_grad=True)
         y = x * 2
-        y[1:].mul_(3)
-        y.sum().backward()
+        exec(code, {}, {"y": y, "w": w, "lib": lib})
+        (y * y).sum().backward()
+        return y, x.grad, w.grad, y._version
+
+    same(fn)
+
+
+def test_in_place_on_a_transposed_view_of_a_matrix():
+    def fn(lib):
+        x = lib.tensor([[0.5, 1.0, 2.0], [3.0, -1.0, 0.25]], requires_grad=True)
+        y = x * 2
+        y.t()[1].mul_(x[0, 0])  # column 1 of y, through a non-contiguous view
+        (y * y).sum().backward()
         return y, x.grad
 
     same(fn)
