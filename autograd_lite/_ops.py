@@ -73,7 +73,7 @@ def _record(node: Op, inputs, out) -> Tensor:
 
 def _view(out, source: Tensor, node: Op | None) -> Tensor:
     """A result that shares ``source``'s memory: it shares its version counter too."""
-    t = _record(node, (source,), out) if node is not None else make_tensor(out)
+    t = _record_unary(node, source, out) if node is not None else make_tensor(out)
     t._version_cell = version_cell(source)
     base = source._base
     t._base = base if base is not None else source
@@ -1943,6 +1943,9 @@ def _index_item(k):
 def index(input: Tensor, key) -> Tensor:
     """``input[key]`` with torch's node names: SelectBackward0, SliceBackward0, IndexBackward0."""
     data = input._data
+    if key.__class__ is _int and data.ndim:  # x[i], the most common index: straight to select
+        _check_int(key, 0, data.shape)
+        return _take(input, (key, Ellipsis), "SelectBackward0")
     items = key if isinstance(key, tuple) else (key,)
     items = tuple(_index_item(k) for k in items)
     if data.ndim == 0 and builtins.any(isinstance(k, (_int, np.integer)) for k in items):
