@@ -560,7 +560,12 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, captures=None
                         grad = _fit(grad, metas[i])
                     if numbers is None and child.num_outputs == 1:  # _add's common case, inline
                         old = buffers.get(child)
-                        buffers[child] = grad if old is None else old + grad
+                        if old is None:
+                            buffers[child] = grad
+                        elif create_graph:  # the sum is part of the new graph
+                            buffers[child] = old + grad
+                        else:  # same shape and dtype (fitted above): plain bookkeeping
+                            buffers[child] = _tensor.make_tensor(old._data + grad._data)
                     else:
                         _add(buffers, child, numbers[i] if numbers else 0, grad)
                 dependencies[child] = left - 1
@@ -624,3 +629,7 @@ def _fill_retained(node, grads, create_graph: bool) -> None:
             t._grad = grad.clone() if create_graph else grad.detach().clone()
         else:
             t._grad = t._grad + grad
+
+
+# The Tensor module imports this one; bound last, it is complete by the time backward runs.
+from . import _tensor  # noqa: E402
