@@ -597,8 +597,6 @@ def _run_node(node, grads, needed, captures, accumulate, create_graph):
 
 
 def _check_nan(node, input_grads) -> None:
-    import numpy as np
-
     for i, grad in enumerate(input_grads):
         if grad is not None and np.isnan(grad._data).any():
             raise RuntimeError(
