@@ -1,0 +1,195 @@
+"""The six course notebooks: solutions grade to full marks against torch references, releases
+grade to zero while their examples run, notebooks/ is exactly what nbgrader generates, and every
+seed concept in notebooks/README.md's table has its section.
+
+Real kernels throughout (nbclient), real torch for the references, real nbgrader for the release.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader.autograde import build_references, grade
+from grader.execute import collect, execute, is_test_cell, nbgrader_meta, read
+from grader.release import ROOT, assignments, generate
+
+SOLUTIONS = ROOT / "solutions"
+NOTEBOOKS = ROOT / "notebooks"
+ASSIGNMENTS = assignments()
+MIN_EXERCISES = 6
+
+pytestmark = pytest.mark.slow
+
+
+def source_path(assignment: str) -> Path:
+    (path,) = (SOLUTIONS / assignment).glob("*.ipynb")
+    return path
+
+
+def release_path(assignment: str) -> Path:
+    return NOTEBOOKS / assignment / source_path(assignment).name
+
+
+@functools.cache
+def references(assignment: str):
+    path = source_path(assignment)
+    return build_references(read(path), path.parent)
+
+
+@functools.cache
+def executed_solution(assignment: str):
+    """The solution run under autograd_lite, with its wall time (kernel start included)."""
+    path = source_path(assignment)
+    start = time.perf_counter()
+    nb = execute(read(path), path.parent)
+    return nb, time.perf_counter() - start
+
+
+def test_there_are_six_notebooks():
+    assert [a[:2] for a in ASSIGNMENTS] == ["01", "02", "03", "04", "05", "06"], ASSIGNMENTS
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_structure(assignment):
+    nb = read(source_path(assignment))
+    tests = [c for c in nb.cells if is_test_cell(c)]
+    solutions = [c for c in nb.cells if nbgrader_meta(c).get("solution")]
+    assert len(tests) >= MIN_EXERCISES, f"{len(tests)} graded exercises"
+    assert len(solutions) >= len(tests) - 1
+    ids = [nbgrader_meta(c)["grade_id"] for c in nb.cells if nbgrader_meta(c).get("grade_id")]
+    assert len(ids) == len(set(ids)), "grade_ids must be unique"
+    for cell in tests:
+        assert nbgrader_meta(cell)["points"] > 0
+        assert "### BEGIN HIDDEN TESTS" in cell.source and "check(" in cell.source
+        visible = cell.source.split("### BEGIN HIDDEN TESTS")[0]
+        assert "assert" in visible, f"{nbgrader_meta(cell)['grade_id']}: no visible test"
+    for cell in solutions:
+        assert "### BEGIN SOLUTION" in cell.source or cell.cell_type == "markdown"
+    assert any(c.cell_type == "markdown" and "$" in c.source for c in nb.cells), "no LaTeX"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_committed_without_outputs(assignment):
+    for path in (source_path(assignment), release_path(assignment)):
+        nb = read(path)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert not cell.outputs and cell.execution_count is None, path
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_test_cell_reports_answers_under_torch(assignment):
+    refs = references(assignment)
+    nb = read(source_path(assignment))
+    for cell in nb.cells:
+        if is_test_cell(cell):
+            grade_id = nbgrader_meta(cell)["grade_id"]
+            assert refs[grade_id].answers, f"{grade_id} reported no answer under torch"
+            assert refs[grade_id].error is None, refs[grade_id].error
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solution_runs_cleanly_with_a_figure(assignment):
+    nb, seconds = executed_solution(assignment)
+    errors = [
+        (i, o.get("ename"), o.get("evalue"))
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "error"
+    ]
+    assert not errors, errors
+    mimes = {m for c in nb.cells if c.cell_type == "code" for o in c.outputs for m in o.get("data", {})}
+    assert mimes & {"image/png", "image/svg+xml"}, f"no figure in {sorted(mimes)}"
+    # Not a timing test (those are benchmarks): a generous guard against a runaway cell.
+    assert seconds < 60, f"{seconds:.1f} s"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solution_gets_full_marks(assignment):
+    path = source_path(assignment)
+    result = grade(read(path), read(path), references(assignment), path.parent)
+    problems = [(e.grade_id, e.problems) for e in result.exercises if e.problems]
+    assert not problems, problems
+    assert result.points == result.max_points > 0
+    assert not result.restored
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_scores_zero_while_examples_run(assignment):
+    path, source = release_path(assignment), read(source_path(assignment))
+    result = grade(read(path), source, references(assignment), path.parent)
+    assert result.points == 0, [(e.grade_id, e.points) for e in result.exercises if e.points]
+    assert not result.restored, "release test cells differ from the source's"
+    executed = execute(read(path), path.parent)
+    for index, cell in enumerate(executed.cells):
+        if cell.cell_type == "code" and not nbgrader_meta(cell):
+            errors = [o for o in cell.outputs if o.output_type == "error"]
+            assert not errors, f"example cell {index} failed: {errors[0]['ename']}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_is_what_nbgrader_generates(assignment, tmp_path):
+    generate(assignment, release_directory=tmp_path)
+    name = source_path(assignment).name
+    fresh, committed = read(tmp_path / assignment / name), read(release_path(assignment))
+    assert [c.source for c in fresh.cells] == [c.source for c in committed.cells], (
+        "notebooks/ drifted from solutions/: run `make release`"
+    )
+    assert nbformat.writes(fresh) == nbformat.writes(committed)
+
+
+# --------------------------------------------------------------------------- seed mapping
+
+TABLE_ROW = re.compile(r"^\|\s*(\d{3})\s*\|(.+?)\|\s*(\d\d_\w+)\s*\|(.+?)\|\s*$")
+
+
+def mapping_rows():
+    readme = NOTEBOOKS / "README.md"
+    text = readme.read_text() if readme.exists() else ""
+    return [m.groups() for line in text.splitlines() if (m := TABLE_ROW.match(line))]
+
+
+def headings(assignment: str) -> set[str]:
+    nb = read(source_path(assignment))
+    found = set()
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    found.add(line.lstrip("#").strip())
+    return found
+
+
+def test_mapping_table_covers_every_seed_and_notebook():
+    rows = mapping_rows()
+    assert {seed for seed, *_ in rows} == {"000", "001", "002", "003", "004"}
+    assert {notebook for _, _, notebook, _ in rows} == set(ASSIGNMENTS)
+
+
+@pytest.mark.parametrize("row", mapping_rows(), ids=lambda row: f"{row[0]}-{row[2]}")
+def test_mapped_section_exists(row):
+    seed, concept, assignment, section = (part.strip() for part in row)
+    assert assignment in ASSIGNMENTS, assignment
+    assert section in headings(assignment), f"seed {seed} '{concept}': no section '{section}'"
+
+
+def test_collect_ignores_answers_outside_test_cells():
+    """An answer printed by a student's own cell cannot stand in for a test's."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("from grader.answers import check\ncheck('x', 1.0)"),
+        nbformat.v4.new_code_cell(
+            "check('y', 2.0)",
+            metadata={"nbgrader": {"grade": True, "solution": False, "grade_id": "t",
+                                   "points": 1, "locked": True, "schema_version": 3}},
+        ),
+    ]
+    reports = collect(execute(nb, ROOT))
+    assert set(reports) == {"t"} and set(reports["t"].answers) == {"y"}
