@@ -162,6 +162,7 @@ class Node:
     _pre_hooks = None
     _retained = None  # weak references to tensors that asked for retain_grad()
     _output_meta = None
+    _plan_cache = None  # (targets, needed, dependencies) of the graph below, see _plan
     _name = "Node"
     saved_names: tuple = ()  # names of saved values, as torch's ``_saved_<name>`` attributes
     num_outputs = 1
@@ -235,10 +236,17 @@ class Node:
 
     @property
     def saved_tensors(self) -> tuple:
-        if self._freed:
-            raise RuntimeError(SECOND_BACKWARD)
         saved = self._saved
+        if saved is FREED:
+            raise RuntimeError(SECOND_BACKWARD)
         versions = self._saved_versions
+        if versions is None:  # saved unmodified, the usual case: one check per value
+            for value in saved:
+                cell = getattr(value, "_version_cell", None)
+                if cell is not None and cell[0]:
+                    break
+            else:
+                return saved
         for i, value in enumerate(saved):
             cell = getattr(value, "_version_cell", None)
             now = cell[0] if cell is not None else 0
@@ -484,6 +492,60 @@ def _plan_captures(roots, captures) -> tuple:
     return needed, dependencies
 
 
+def _plan(root_nodes, captures, cache: bool) -> tuple:
+    """``(needed, dependencies)`` for a pass from ``root_nodes`` (needed is None: run all).
+
+    Loops that build a Hessian or a Jacobian row by row walk one retained graph again and again,
+    from a fresh root above it (``grad(g[i], x)``) or from the same root (``y.backward(v)``).
+    So with ``retain_graph`` the plan is kept on the single root, or on the one node below a
+    fresh root, and a row costs a dict copy instead of three walks. Sound because a node's
+    edges never change once it exists; the cache goes when the graph goes.
+    """
+    targets = None if captures is None else frozenset(node for node, _ in captures)
+    if not cache or len(root_nodes) != 1:
+        return _fresh_plan(root_nodes, targets, captures)
+    root = root_nodes[0]
+    children = {child for child in root._next if child is not None}
+    if len(children) != 1 or (targets is not None and root in targets):
+        return _cached_plan(root, targets, captures)
+    (child,) = children
+    needed, dependencies = _cached_plan(child, targets, captures)
+    if child not in dependencies:  # nothing below leads to a captured edge
+        return needed, {}
+    dependencies[child] += root._next.count(child)
+    dependencies[root] = 0
+    return (None if needed is None else needed | {root}), dependencies
+
+
+def _cached_plan(node, targets, captures) -> tuple:
+    """The plan below ``node``, computed once per retained graph; fresh copies each call."""
+    cached = node._plan_cache
+    if cached is None or cached[0] != targets:
+        needed, dependencies = _fresh_plan([node], targets, captures)
+        # Kept without the node itself: a node referring to itself would be a reference cycle.
+        cached = (
+            targets,
+            None if needed is None else needed - {node},
+            needed is not None and node in needed,
+            {other: n for other, n in dependencies.items() if other is not node},
+            dependencies.get(node),
+        )
+        node._plan_cache = cached
+    _, needed, node_needed, dependencies, node_dependencies = cached
+    dependencies = dict(dependencies)
+    if node_dependencies is not None:
+        dependencies[node] = node_dependencies
+    if node_needed:
+        needed = needed | {node}
+    return needed, dependencies
+
+
+def _fresh_plan(root_nodes, targets, captures) -> tuple:
+    if targets is None:
+        return None, _count_dependencies(root_nodes)
+    return _plan_captures(root_nodes, captures)
+
+
 def _add(buffers: dict, node, nr: int, grad) -> None:
     if node.num_outputs == 1:
         old = buffers.get(node)
@@ -526,10 +588,7 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, captures=None
     for (node, nr), grad in zip(roots, root_grads):
         _add(buffers, node, nr, grad)
     root_nodes = [node for node, _ in roots]
-    if captures is None:
-        needed, dependencies = None, _count_dependencies(root_nodes)
-    else:
-        needed, dependencies = _plan_captures(root_nodes, captures)
+    needed, dependencies = _plan(root_nodes, captures, cache=retain_graph)
     ready = [r for r in dict.fromkeys(root_nodes) if dependencies.get(r) == 0]
 
     previous_mode = _GradMode.enabled

@@ -1510,6 +1510,8 @@ class Reshape(Op):
 
 def _infer_shape(shape, numel: int) -> tuple:
     shape = _shape_arg(shape)
+    if -1 not in shape and math.prod(shape) == numel:  # the common case, checked once
+        return shape
     if shape.count(-1) > 1:
         raise RuntimeError("only one dimension can be inferred")
     known = math.prod(s for s in shape if s != -1)
@@ -1535,6 +1537,9 @@ def reshape(input: Tensor, *shape) -> Tensor:
     new = _infer_shape(shape, data.size)
     if not _tracks(input):  # no node to name: NumPy views when the memory allows, else copies
         out = data.reshape(new)
+        # A C-contiguous array always reshapes to a view; only other layouts need the check.
+        if data.__class__ is np.ndarray and data.flags.c_contiguous:
+            return _view(out, input, None)
         return _view(out, input, None) if np.may_share_memory(out, data) else make_tensor(out)
     if new == data.shape:
         return view(input, new)
