@@ -589,6 +589,7 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, captures=None
         _add(buffers, node, nr, grad)
     root_nodes = [node for node, _ in roots]
     needed, dependencies = _plan(root_nodes, captures, cache=retain_graph)
+    targets = None if captures is None else {node for node, _ in captures}
     ready = [r for r in dict.fromkeys(root_nodes) if dependencies.get(r) == 0]
 
     previous_mode = _GradMode.enabled
@@ -603,7 +604,21 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, captures=None
             grads = buffers.pop(node, None)
             input_grads = None
             if grads is not None:
-                input_grads = _run_node(node, grads, needed, captures, accumulate, create_graph)
+                # One node's turn, inline (it runs for every node of every pass): hooks, the
+                # captured and retained gradients, then the node's gradient rule.
+                if node._pre_hooks:
+                    grads = _run_hooks(node._pre_hooks, grads)
+                if targets is not None and node in targets:
+                    _capture(captures, node, grads)
+                if node._retained:  # torch fills retained grads in autograd.grad() too
+                    _fill_retained(node, grads, create_graph)
+                if node.__class__ is AccumulateGrad:
+                    if accumulate:
+                        node.accumulate(grads, create_graph)
+                elif needed is None or node in needed:
+                    if node.num_outputs > 1:
+                        grads = node.materialize(grads)
+                    input_grads = node.gradient(grads)
                 if AnomalyMode.enabled and AnomalyMode.check_nan and input_grads is not None:
                     _check_nan(node, input_grads)
                 if not retain_graph:
@@ -634,25 +649,6 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, captures=None
         _GradMode.enabled = previous_mode
         if collecting:
             gc.enable()
-
-
-def _run_node(node, grads, needed, captures, accumulate, create_graph):
-    """Run one node's gradient rule; return its inputs' gradients (None: nothing to pass on)."""
-    if node._pre_hooks:
-        grads = _run_hooks(node._pre_hooks, grads)
-    if captures is not None:
-        _capture(captures, node, grads)
-    if node._retained:  # torch fills retained grads in autograd.grad() too
-        _fill_retained(node, grads, create_graph)
-    if node.__class__ is AccumulateGrad:
-        if accumulate:
-            node.accumulate(grads, create_graph)
-        return None
-    if needed is not None and node not in needed:
-        return None
-    if node.num_outputs > 1:
-        grads = node.materialize(grads)
-    return node.gradient(grads)
 
 
 def _check_nan(node, input_grads) -> None:
