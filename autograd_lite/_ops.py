@@ -1950,7 +1950,12 @@ def index(input: Tensor, key) -> Tensor:
     data = input._data
     if key.__class__ is _int and data.ndim:  # x[i], the most common index: straight to select
         _check_int(key, 0, data.shape)
-        return _take(input, (key, Ellipsis), "SelectBackward0")
+        out = data[key, ...]  # the Ellipsis keeps a 0-d result a view, as torch's is
+        if not _tracks(input):
+            return _view(out, input, None)
+        node = Select()
+        node._name, node.shape, node.key = "SelectBackward0", data.shape, (key, Ellipsis)
+        return _view(out, input, node)
     items = key if isinstance(key, tuple) else (key,)
     items = tuple(_index_item(k) for k in items)
     if data.ndim == 0 and builtins.any(isinstance(k, (_int, np.integer)) for k in items):

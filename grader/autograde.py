@@ -28,6 +28,7 @@ def build_references(source_nb, cwd: Path) -> dict[str, CellReport]:
 class NotebookGrade:
     exercises: list[ExerciseScore]
     restored: list[str] = field(default_factory=list)  # test cells that were deleted/edited
+    executed: object = None  # the executed notebook (for feedback)
 
     @property
     def points(self) -> float:
@@ -41,4 +42,4 @@ class NotebookGrade:
 def grade(submission_nb, source_nb, references, cwd: Path, **execute_options) -> NotebookGrade:
     restored_nb, restored = restore_tests(submission_nb, source_nb)
     executed = execute(restored_nb, cwd, **execute_options)
-    return NotebookGrade(score(source_nb, references, collect(executed)), restored)
+    return NotebookGrade(score(source_nb, references, collect(executed)), restored, executed)

@@ -43,19 +43,30 @@ def references(assignment: str):
 
 
 @functools.cache
-def executed_solution(assignment: str):
-    """The solution run under autograd_lite, with its wall time (kernel start included)."""
+def graded_solution(assignment: str):
+    """The solution graded as a submission, with its wall time (kernel start included)."""
     path = source_path(assignment)
     start = time.perf_counter()
-    nb = execute(read(path), path.parent)
-    return nb, time.perf_counter() - start
+    result = grade(read(path), read(path), references(assignment), path.parent)
+    return result, time.perf_counter() - start
+
+
+@functools.cache
+def graded_release(assignment: str):
+    path = release_path(assignment)
+    return grade(read(path), read(source_path(assignment)), references(assignment), path.parent)
+
+
+def per_assignment():
+    """One parameter per notebook; xdist keeps a notebook's tests on one worker (shared runs)."""
+    return [pytest.param(a, marks=pytest.mark.xdist_group(a), id=a) for a in ASSIGNMENTS]
 
 
 def test_there_are_six_notebooks():
     assert [a[:2] for a in ASSIGNMENTS] == ["01", "02", "03", "04", "05", "06"], ASSIGNMENTS
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", per_assignment())
 def test_structure(assignment):
     nb = read(source_path(assignment))
     tests = [c for c in nb.cells if is_test_cell(c)]
@@ -74,7 +85,7 @@ def test_structure(assignment):
     assert any(c.cell_type == "markdown" and "$" in c.source for c in nb.cells), "no LaTeX"
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", per_assignment())
 def test_committed_without_outputs(assignment):
     for path in (source_path(assignment), release_path(assignment)):
         nb = read(path)
@@ -83,7 +94,7 @@ def test_committed_without_outputs(assignment):
                 assert not cell.outputs and cell.execution_count is None, path
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", per_assignment())
 def test_every_test_cell_reports_answers_under_torch(assignment):
     refs = references(assignment)
     nb = read(source_path(assignment))
@@ -94,47 +105,39 @@ def test_every_test_cell_reports_answers_under_torch(assignment):
             assert refs[grade_id].error is None, refs[grade_id].error
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", per_assignment())
 def test_solution_runs_cleanly_with_a_figure(assignment):
-    nb, seconds = executed_solution(assignment)
-    errors = [
-        (i, o.get("ename"), o.get("evalue"))
-        for i, c in enumerate(nb.cells)
-        if c.cell_type == "code"
-        for o in c.outputs
-        if o.output_type == "error"
-    ]
+    result, seconds = graded_solution(assignment)
+    cells = [c for c in result.executed.cells if c.cell_type == "code"]
+    errors = [(o.ename, o.evalue) for c in cells for o in c.outputs if o.output_type == "error"]
     assert not errors, errors
-    mimes = {m for c in nb.cells if c.cell_type == "code" for o in c.outputs for m in o.get("data", {})}
+    mimes = {m for c in cells for o in c.outputs for m in o.get("data", {})}
     assert mimes & {"image/png", "image/svg+xml"}, f"no figure in {sorted(mimes)}"
-    # Not a timing test (those are benchmarks): a generous guard against a runaway cell.
+    # Not a timing test (the notebook timings are benchmarks): a guard against a runaway cell.
     assert seconds < 60, f"{seconds:.1f} s"
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", per_assignment())
 def test_solution_gets_full_marks(assignment):
-    path = source_path(assignment)
-    result = grade(read(path), read(path), references(assignment), path.parent)
+    result, _ = graded_solution(assignment)
     problems = [(e.grade_id, e.problems) for e in result.exercises if e.problems]
     assert not problems, problems
     assert result.points == result.max_points > 0
     assert not result.restored
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", per_assignment())
 def test_release_scores_zero_while_examples_run(assignment):
-    path, source = release_path(assignment), read(source_path(assignment))
-    result = grade(read(path), source, references(assignment), path.parent)
+    result = graded_release(assignment)
     assert result.points == 0, [(e.grade_id, e.points) for e in result.exercises if e.points]
     assert not result.restored, "release test cells differ from the source's"
-    executed = execute(read(path), path.parent)
-    for index, cell in enumerate(executed.cells):
+    for index, cell in enumerate(result.executed.cells):
         if cell.cell_type == "code" and not nbgrader_meta(cell):
             errors = [o for o in cell.outputs if o.output_type == "error"]
             assert not errors, f"example cell {index} failed: {errors[0]['ename']}"
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", per_assignment())
 def test_release_is_what_nbgrader_generates(assignment, tmp_path):
     generate(assignment, release_directory=tmp_path)
     name = source_path(assignment).name

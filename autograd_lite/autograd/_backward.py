@@ -45,7 +45,8 @@ def _root_grads(outputs, grads) -> list:
                     f"grad can be implicitly created only for real scalar outputs but got "
                     f"{out.dtype}"
                 )
-            g = make_tensor(np.ones_like(out._data)[()])  # d(out)/d(out) = 1
+            data = out._data  # d(out)/d(out) = 1; 0-d data are NumPy scalars
+            g = make_tensor(data.dtype.type(1) if data.ndim == 0 else np.ones_like(data))
         elif not isinstance(g, Tensor):
             raise TypeError(
                 f"gradients can be either Tensors or None, but got {type(g).__name__}"
