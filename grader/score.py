@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from grader.answers import compare
 from grader.execute import CellReport, nbgrader_meta
 
-
 _HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[ \t]*\n?", re.S | re.M)
 
 
