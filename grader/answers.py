@@ -25,8 +25,14 @@ DEFAULT_RTOL = 1e-5
 DEFAULT_ATOL = 1e-6
 
 
-def check(name: str, value: Any, *, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL,
-          grad_fn: bool = False) -> None:
+def check(
+    name: str,
+    value: Any,
+    *,
+    rtol: float = DEFAULT_RTOL,
+    atol: float = DEFAULT_ATOL,
+    grad_fn: bool = False,
+) -> None:
     """Report the graded answer ``name``. Tolerances and ``grad_fn`` (also compare the
     tensor's grad_fn name and requires_grad) are read from the *reference* run only."""
     record = {
@@ -156,8 +162,13 @@ def _values_message(got: list, want: list, rtol: float, atol: float) -> str | No
     return f"{len(bad)} of {len(want)} values differ from torch's (first at flat index {bad[0]})"
 
 
-def compare(got: dict, want: dict, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL,
-            grad_fn: bool = False) -> str | None:
+def compare(
+    got: dict,
+    want: dict,
+    rtol: float = DEFAULT_RTOL,
+    atol: float = DEFAULT_ATOL,
+    grad_fn: bool = False,
+) -> str | None:
     """None when the student's record ``got`` matches the reference ``want``, else a short
     reason. Reasons name *what* differs, never the reference value: they go into feedback."""
     kind = want["kind"]

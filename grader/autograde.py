@@ -1,7 +1,7 @@
 """Autograde one notebook: the core that the command-line pipeline runs per submission.
 
-    references = build_references(source_nb, cwd)      # trusted: the solution under real torch
-    result = grade(submission_nb, source_nb, references, cwd)
+references = build_references(source_nb, cwd)      # trusted: the solution under real torch
+result = grade(submission_nb, source_nb, references, cwd)
 """
 
 from __future__ import annotations

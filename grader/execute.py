@@ -37,8 +37,9 @@ class CellReport:
     error: str | None = None  # "ExceptionClass: first line" (never the traceback)
 
 
-def execute(nb, cwd: Path, *, reference: bool = False, cell_timeout: int = 30,
-            kernel_name: str = "python3"):
+def execute(
+    nb, cwd: Path, *, reference: bool = False, cell_timeout: int = 30, kernel_name: str = "python3"
+):
     """Run ``nb`` (a NotebookNode, copied) with ``cwd`` as working directory; return it
     executed. ``reference=True`` runs it under real torch (see grader.reference_mode)."""
     nb = copy.deepcopy(nb)

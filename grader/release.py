@@ -16,8 +16,16 @@ def assignments() -> list[str]:
 
 def generate(assignment: str, release_directory: Path | None = None) -> None:
     """Run nbgrader's own generate_assignment (no gradebook: releasing needs none)."""
-    command = [sys.executable, "-m", "nbgrader", "generate_assignment", assignment,
-               "--force", "--no-db", "--log-level=WARN"]
+    command = [
+        sys.executable,
+        "-m",
+        "nbgrader",
+        "generate_assignment",
+        assignment,
+        "--force",
+        "--no-db",
+        "--log-level=WARN",
+    ]
     if release_directory is not None:
         command.append(f"--CourseDirectory.release_directory={release_directory}")
     subprocess.run(command, cwd=ROOT, check=True)

@@ -89,8 +89,9 @@ def score(source, references: dict[str, CellReport], reports: dict[str, CellRepo
             if got is None:
                 result.problems.append(f"answer {name!r} was not produced")
                 continue
-            reason = compare(got["value"], want["value"], want["rtol"], want["atol"],
-                             want["grad_fn"])
+            reason = compare(
+                got["value"], want["value"], want["rtol"], want["atol"], want["grad_fn"]
+            )
             if reason:
                 result.problems.append(f"{name}: {reason}")
             else:

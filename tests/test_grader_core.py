@@ -54,7 +54,9 @@ def test_exceptions_compare_by_class_and_first_line():
     mine, theirs = record_pair(raised)
     assert mine["type"] == "RuntimeError"
     assert compare(mine, theirs) is None
-    assert compare(describe(ValueError("x")), theirs) == "ValueError is not the exception torch raises"
+    assert (
+        compare(describe(ValueError("x")), theirs) == "ValueError is not the exception torch raises"
+    )
 
 
 @pytest.mark.parametrize(
@@ -104,22 +106,37 @@ def _nb(*cells):
 
 
 def _test_cell(grade_id, source):
-    meta = {"grade": True, "solution": False, "locked": True, "grade_id": grade_id, "points": 1,
-            "schema_version": 3}
+    meta = {
+        "grade": True,
+        "solution": False,
+        "locked": True,
+        "grade_id": grade_id,
+        "points": 1,
+        "schema_version": 3,
+    }
     return nbformat.v4.new_code_cell(source, metadata={"nbgrader": meta})
 
 
 def _answer_cell(grade_id, source):
-    meta = {"grade": False, "solution": True, "locked": False, "grade_id": grade_id,
-            "schema_version": 3}
+    meta = {
+        "grade": False,
+        "solution": True,
+        "locked": False,
+        "grade_id": grade_id,
+        "schema_version": 3,
+    }
     return nbformat.v4.new_code_cell(source, metadata={"nbgrader": meta})
 
 
 SOURCE = _nb(
     _answer_cell("a", "x = 1"),
-    _test_cell("a-tests", "assert x == 1\n### BEGIN HIDDEN TESTS\ncheck('x', x)\n### END HIDDEN TESTS"),
+    _test_cell(
+        "a-tests", "assert x == 1\n### BEGIN HIDDEN TESTS\ncheck('x', x)\n### END HIDDEN TESTS"
+    ),
     _answer_cell("b", "y = 2"),
-    _test_cell("b-tests", "assert y == 2\n### BEGIN HIDDEN TESTS\ncheck('y', y)\n### END HIDDEN TESTS"),
+    _test_cell(
+        "b-tests", "assert y == 2\n### BEGIN HIDDEN TESTS\ncheck('y', y)\n### END HIDDEN TESTS"
+    ),
 )
 
 

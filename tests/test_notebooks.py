@@ -190,8 +190,16 @@ def test_collect_ignores_answers_outside_test_cells():
         nbformat.v4.new_code_cell("from grader.answers import check\ncheck('x', 1.0)"),
         nbformat.v4.new_code_cell(
             "check('y', 2.0)",
-            metadata={"nbgrader": {"grade": True, "solution": False, "grade_id": "t",
-                                   "points": 1, "locked": True, "schema_version": 3}},
+            metadata={
+                "nbgrader": {
+                    "grade": True,
+                    "solution": False,
+                    "grade_id": "t",
+                    "points": 1,
+                    "locked": True,
+                    "schema_version": 3,
+                }
+            },
         ),
     ]
     reports = collect(execute(nb, ROOT))
