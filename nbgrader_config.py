@@ -11,7 +11,7 @@ c.CourseDirectory.release_directory = "notebooks"
 c.CourseDirectory.course_id = "autograd-course"
 # The gradebook stays out of git and out of the student-visible tree.
 c.CourseDirectory.db_url = "sqlite:///" + str(
-    Path(__file__).resolve().parent / "build" / "gradebook.db"
+    Path(__file__).resolve().parent / "build" / "grader" / "gradebook.db"
 )
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
