@@ -8,6 +8,8 @@ gradient rule side by side, is in ``_ops.py``.
 
 from __future__ import annotations
 
+import math as _math
+
 from . import (
     _ops,  # noqa: F401 - binds the operations to Tensor
     autograd,
@@ -43,11 +45,14 @@ from ._dtype import (
     bool_ as bool,  # noqa: A004 - torch.bool
 )
 from ._dtype import (
+    can_cast,
     dtype,
+    finfo,
     float16,
     float32,
     float64,
     get_default_dtype,
+    iinfo,
     int8,
     int16,
     int32,
@@ -78,6 +83,7 @@ from ._ops import (
     bmm,
     broadcast_to,
     cat,
+    ceil,
     clamp,
     clamp_max,
     clamp_min,
@@ -87,6 +93,7 @@ from ._ops import (
     concatenate,
     cos,
     count_nonzero,
+    cumprod,
     cumsum,
     div,
     divide,
@@ -95,9 +102,12 @@ from ._ops import (
     equal,
     exp,
     expm1,
+    fix,
     flatten,
     flip,
+    floor,
     floor_divide,
+    fmod,
     ge,
     ger,
     gt,
@@ -133,10 +143,12 @@ from ._ops import (
     outer,
     permute,
     pow,
+    prod,
     reciprocal,
     relu,
     remainder,
     reshape,
+    round,
     rsub,
     select,
     sigmoid,
@@ -158,6 +170,7 @@ from ._ops import (
     tanh,
     transpose,
     true_divide,
+    trunc,
     unbind,
     unsqueeze,
     var,
@@ -165,6 +178,11 @@ from ._ops import (
 )
 from ._printing import get_printoptions, printoptions, set_printoptions
 from ._tensor import Size, Tensor, device
+
+pi = _math.pi
+e = _math.e
+inf = _math.inf
+nan = _math.nan
 
 float = float32  # noqa: A001 - torch.float
 double = float64
@@ -191,10 +209,14 @@ def is_tensor(obj) -> bool:
 
 
 def numel(input: Tensor) -> int:
+    if not isinstance(input, Tensor):
+        raise _ops._not_tensor("numel", input)
     return input.numel()
 
 
 def is_floating_point(input: Tensor) -> bool:
+    if not isinstance(input, Tensor):
+        raise _ops._not_tensor("is_floating_point", input)
     return input.is_floating_point()
 
 

@@ -132,13 +132,36 @@ def as_dtype(d) -> dtype:
     return from_numpy_dtype(d)
 
 
-def promote_types(a: dtype, b: dtype) -> dtype:
+def promote_types(type1: dtype, type2: dtype) -> dtype:
     """torch.promote_types: the higher category wins outright; within one, the wider type."""
+    a, b = type1, type2
     if a is b:
         return a
-    if a.category != b.category:
-        return a if a.category > b.category else b
+    try:
+        if a.category != b.category:
+            return a if a.category > b.category else b
+    except AttributeError:  # Python's float, int, bool (or not a dtype at all)
+        return promote_types(
+            _dtype_argument(a, "promote_types", "type1", 1),
+            _dtype_argument(b, "promote_types", "type2", 2),
+        )
     return FROM_NUMPY[np.promote_types(a.np, b.np)]
+
+
+# torch's argument parser reads Python's types as dtypes: float is float64 (not the default).
+_PYTHON_TYPES = {float: float64, int: int64, bool: bool_}
+
+
+def _dtype_argument(value, function: str, name: str, position: int) -> dtype:
+    """A ``torch.dtype`` argument of a public function, with torch's TypeError for others."""
+    if isinstance(value, dtype):
+        return value
+    if isinstance(value, type) and value in _PYTHON_TYPES:
+        return _PYTHON_TYPES[value]
+    raise TypeError(
+        f"{function}(): argument '{name}' (position {position}) must be torch.dtype, not "
+        f"{type(value).__name__}"
+    )
 
 
 def scalar_dtype(value) -> dtype:
@@ -179,11 +202,66 @@ def result_type(*operands) -> dtype:
     return _combine(dims, _combine(zero_dims, numbers))
 
 
-def can_cast(source: dtype, target: dtype) -> bool:
+def can_cast(from_: dtype, to: dtype) -> bool:
     """torch.can_cast: in-place results may not go down a category (float into an int tensor)."""
-    return source.category <= target.category
+    try:
+        return from_.category <= to.category
+    except AttributeError:
+        source = _dtype_argument(from_, "can_cast", "from_", 1)
+        return source.category <= _dtype_argument(to, "can_cast", "to", 2).category
 
 
 def to_float(d: dtype) -> dtype:
     """Integer and bool inputs of floating ops (exp, true division, ...) compute in the default."""
     return d if d.category == FLOATING else _default_float
+
+
+class finfo:  # noqa: N801 - torch.finfo
+    """Machine limits of a floating dtype: ``torch.finfo(torch.float32).eps``."""
+
+    def __init__(self, type=None):  # noqa: A002 - torch's argument name
+        d = _default_float if type is None else _dtype_argument(type, "finfo", "type", 1)
+        if d.category != FLOATING:
+            raise TypeError(
+                "torch.finfo() requires a floating point input type. Use torch.iinfo to handle "
+                "'torch.finfo'"
+            )
+        info = np.finfo(d.np)
+        self.bits = info.bits
+        self.eps = float(info.eps)
+        self.max = float(info.max)
+        self.min = float(info.min)
+        self.tiny = self.smallest_normal = float(info.smallest_normal)
+        self.resolution = 10.0**-info.precision  # (NumPy's is rounded to the dtype)
+        self.dtype = d.name
+
+    def __repr__(self) -> str:
+        return (
+            f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+            f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, "
+            f"dtype={self.dtype})"
+        )
+
+
+class iinfo:  # noqa: N801 - torch.iinfo
+    """Limits of an integer dtype: ``torch.iinfo(torch.int32).max``."""
+
+    def __init__(self, type=None):  # noqa: A002 - torch's argument name
+        if type is None:
+            raise TypeError('iinfo() missing 1 required positional arguments: "type"')
+        d = _dtype_argument(type, "iinfo", "type", 1)
+        if d is bool_:
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        if d.category != INTEGER:
+            raise TypeError(
+                "torch.iinfo() requires an integer input type. Use torch.finfo to handle "
+                "'torch.iinfo'"
+            )
+        info = np.iinfo(d.np)
+        self.bits = info.bits
+        self.max = int(info.max)
+        self.min = int(info.min)
+        self.dtype = d.name
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

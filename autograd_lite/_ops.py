@@ -17,6 +17,7 @@ import builtins
 import collections
 import math
 import operator
+import sys
 import warnings
 
 import numpy as np
@@ -92,6 +93,66 @@ def _as_tensor(x) -> Tensor:
 
 def _dtype_of(t: Tensor) -> _dtype.dtype:
     return FROM_NUMPY[t._data.dtype]
+
+
+# --------------------------------------------------------------------------------------------
+# A number (or list, array, None) where a function takes a tensor: torch.exp(1.0)
+#
+# The functions do not check their input: reading ``input._data`` fails on anything but a
+# tensor, and only then, in an ``except AttributeError`` (free until it fires), do they build
+# torch's TypeError with the helpers below.
+# --------------------------------------------------------------------------------------------
+
+_HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class defined in Python, not in C
+
+
+def _type_name(value) -> str:
+    """A type as torch's argument parser names it: ``float``, ``list``, ``numpy.float64``."""
+    cls = type(value)
+    if cls.__module__ == "builtins" or cls.__flags__ & _HEAP_TYPE:
+        return cls.__name__
+    return f"{cls.__module__}.{cls.__name__}"
+
+
+# Functions with several signatures.  When the arguments fit none, torch names the faulty one
+# only if a single signature takes that many arguments; else it lists them all.  The value is
+# the number of arguments (the input included) from which more than one signature takes them.
+_OVERLOADED_FROM = {
+    "sum": 2,
+    "mean": 2,
+    "prod": 2,
+    "max": 2,
+    "min": 2,
+    "squeeze": 2,
+    "all": 1,
+    "any": 1,
+    "var": 1,
+    "std": 1,
+    "clamp": 1,
+    "clip": 1,
+    "narrow": 1,
+}
+
+
+def _not_tensor(name: str, value, *others) -> TypeError:
+    """torch's TypeError for ``name(value, *others)`` where ``value`` is not a tensor.
+
+    ``others`` are the function's other arguments, None for those left out.
+    """
+    given = [value, *(x for x in others if x is not None)]
+    if len(given) >= _OVERLOADED_FROM.get(name, 1 << 30):
+        types = ", ".join(_type_name(x) for x in given)
+        return TypeError(
+            f"{name}() received an invalid combination of arguments - got ({types}), but "
+            "expected one of:" + hint(f"{name}() takes a tensor: torch.tensor(...) first")
+        )
+    return TypeError(
+        f"{name}(): argument 'input' (position 1) must be Tensor, not {_type_name(value)}"
+        + hint(
+            f"torch.{name}() works on tensors: wrap the value first, torch.{name}("
+            "torch.tensor(...)), or use the math module for a Python number"
+        )
+    )
 
 
 # ============================================================================================
@@ -380,12 +441,63 @@ def _split_ties(grad, wins, ties):
     return grad * wins + grad * ties / 2
 
 
+def _check_divisor(y, out) -> None:
+    """An integer division by zero: torch raises where NumPy gives 0 (and, as in torch, only
+    when some element is actually computed)."""
+    if isinstance(y, np.ndarray):
+        zero = np.count_nonzero(y) != y.size  # (the fastest test of an array: no temporary)
+    else:
+        zero = y == 0  # a number or a NumPy scalar
+    if zero and out.size:
+        raise RuntimeError(
+            "ZeroDivisionError"
+            + hint(
+                "an integer tensor was divided by 0 (//, %, fmod or div with rounding_mode); "
+                "in floats the result would be inf or nan"
+            )
+        )
+
+
+def _integer_checked(ufunc):
+    """``ufunc(x, y)`` that refuses an integer divisor of 0, as torch's integer kernels do."""
+
+    def compute(x, y):
+        out = ufunc(x, y)
+        if out.dtype.kind in "iu":
+            _check_divisor(y, out)
+        return out
+
+    return compute
+
+
 class Remainder(BinaryOp):
+    """``a % b`` (Python's sign: the divisor's).  By a number: RemainderBackward0; by a tensor:
+    RemainderBackward1, whose divisor gets ``-grad * floor(a / b)``."""
+
     _name = "RemainderBackward0"
-    compute = staticmethod(operator.mod)
+    saved_names = ("self", "other")
+    compute = staticmethod(_integer_checked(operator.mod))
+    rounding = "floor"
+
+    @classmethod
+    def save_inputs(cls, node, a, b) -> None:
+        if b.__class__ is Tensor or isinstance(b, Tensor):
+            node._name = cls._name[:-1] + "1"
+            node.save(a, b)
 
     def gradient(self, grad):
-        return grad, None
+        if self._next[1] is None:
+            return grad, None
+        a, b = self.saved_tensors
+        return grad, -grad * div(a, b, rounding_mode=self.rounding)
+
+
+class Fmod(Remainder):
+    """``fmod(a, b)`` (C's sign: the dividend's); the divisor gets ``-grad * trunc(a / b)``."""
+
+    _name = "FmodBackward0"
+    compute = staticmethod(_integer_checked(np.fmod))
+    rounding = "trunc"
 
 
 def _compare(ufunc):
@@ -435,8 +547,12 @@ bitwise_or = _bitwise(np.bitwise_or, "|")
 bitwise_xor = _bitwise(np.bitwise_xor, "^")
 
 
-def logical_not(x: Tensor) -> Tensor:
-    return make_tensor(np.logical_not(x._data))
+def logical_not(input: Tensor) -> Tensor:
+    try:
+        data = input._data
+    except AttributeError:
+        raise _not_tensor("logical_not", input) from None
+    return make_tensor(np.logical_not(data))
 
 
 def bitwise_not(x: Tensor) -> Tensor:
@@ -448,7 +564,8 @@ def bitwise_not(x: Tensor) -> Tensor:
 
 
 _APPLY = {
-    cls: _elementwise(cls) for cls in (Add, Sub, Mul, Div, PowTensor, Maximum, Minimum, Remainder)
+    cls: _elementwise(cls)
+    for cls in (Add, Sub, Mul, Div, PowTensor, Maximum, Minimum, Remainder, Fmod)
 }
 
 
@@ -541,7 +658,7 @@ multiply = mul
 
 def div(input, other, *, rounding_mode=None) -> Tensor:
     if rounding_mode is not None:
-        return floor_divide(input, other) if rounding_mode == "floor" else _trunc_div(input, other)
+        return _div_rounded(input, other, rounding_mode)
     input = _as_tensor(input)
     kind = input._data.dtype.kind
     if kind == "f" and (
@@ -565,21 +682,111 @@ def rdiv(tensor: Tensor, number) -> Tensor:
     return mul(reciprocal(tensor), number)
 
 
+def _divide_rounded(x, y, dt, mode: str):
+    """Floor or trunc division of NumPy operands already in torch's result dtype ``dt``."""
+    kind = np.dtype(dt).kind
+    if kind == "b":
+        raise NotImplementedError(f"\"div_{mode}_cpu\" not implemented for 'Bool'")
+    if mode == "floor":
+        out = np.floor_divide(x, y)
+    elif kind == "f":
+        out = np.trunc(np.true_divide(x, y))
+    else:  # in integers, not through floats (which lose the low digits of large int64s)
+        out = np.floor_divide(x, y)
+        out = out + ((np.remainder(x, y) != 0) & (np.less(x, 0) != np.less(y, 0)))
+    out = np.asarray(out).astype(dt, copy=False)
+    if kind != "f":
+        _check_divisor(y, out)
+    return out
+
+
+class NotDifferentiable(Op):
+    """An op torch has no derivative for (floor division, ``number % tensor``): its grad_fn
+    says so, and a backward pass through it fails."""
+
+    _name = "torch::autograd::NotImplemented"
+
+    def gradient(self, grad):
+        raise RuntimeError(f"derivative for aten::{self.op} is not implemented")
+
+
+def _not_differentiable(out, op: str, a, b) -> Tensor:
+    if _tracks(a, b):
+        node = NotDifferentiable()
+        node.op = op
+        return _record(node, (a, b), out)
+    return make_tensor(out)
+
+
 def floor_divide(input, other) -> Tensor:
-    x, y, dt = _operands(_as_tensor(input), other)
-    return make_tensor(np.asarray(np.floor_divide(x, y)).astype(dt))
+    input = _as_tensor(input)
+    x, y, dt = _operands(input, other)
+    return _not_differentiable(_divide_rounded(x, y, dt, "floor"), "floor_divide", input, other)
 
 
-def _trunc_div(input, other) -> Tensor:
-    x, y, dt = _operands(_as_tensor(input), other)
-    return make_tensor(np.asarray(np.trunc(np.true_divide(x, y))).astype(dt))
+def _rfloordiv(tensor: Tensor, number) -> Tensor:
+    """``number // tensor``: the number takes part as a number (it does not widen the dtype)."""
+    if isinstance(number, (Tensor, np.ndarray)):
+        return floor_divide(_as_tensor(number), tensor)
+    if not isinstance(number, _NUMBER_TYPES):
+        return NotImplemented
+    x, y, dt = _operands(tensor, number)
+    out = _divide_rounded(np.asarray(y, dtype=dt), x, dt, "floor")
+    return _not_differentiable(out, "floor_divide", number, tensor)
+
+
+class DivRounded(Op):
+    """``div(a, b, rounding_mode=...)``: piecewise constant, so zero gradients (torch's)."""
+
+    _name = "DivBackward2"
+
+    def gradient(self, grad):
+        zeros = make_tensor(np.zeros_like(grad._data))
+        return zeros, zeros
+
+
+def _div_rounded(input, other, mode) -> Tensor:
+    if mode not in ("floor", "trunc"):
+        raise RuntimeError(
+            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{mode}'"
+        )
+    input = _as_tensor(input)
+    x, y, dt = _operands(input, other)
+    out = _divide_rounded(x, y, dt, mode)
+    if _tracks(input, other):
+        return _record(DivRounded(), (input, other), out)
+    return make_tensor(out)
+
+
+def _check_bool_kernel(a: Tensor, b, kernel: str) -> None:
+    """bool % bool has no kernel in torch (NumPy would answer in int8)."""
+    if a._data.dtype.kind == "b" and _is_bool(b):
+        raise NotImplementedError(f"\"{kernel}_cpu\" not implemented for 'Bool'")
 
 
 def remainder(input, other) -> Tensor:
-    return _binary(Remainder, _as_tensor(input), other)
+    input = _as_tensor(input)
+    _check_bool_kernel(input, other, "remainder")
+    return _binary(Remainder, input, other)
 
 
-fmod = remainder
+def fmod(input, other) -> Tensor:
+    input = _as_tensor(input)
+    _check_bool_kernel(input, other, "fmod")
+    return _binary(Fmod, input, other)
+
+
+def _rremainder(tensor: Tensor, number) -> Tensor:
+    """``number % tensor``: torch has no derivative for it."""
+    if isinstance(number, (Tensor, np.ndarray)):
+        return remainder(_as_tensor(number), tensor)
+    if not isinstance(number, _NUMBER_TYPES):
+        return NotImplemented
+    _check_bool_kernel(tensor, number, "remainder")
+    x, y, dt = _operands(tensor, number)
+    out = Remainder.compute(np.asarray(y, dtype=dt), x)
+    out = np.asarray(out).astype(dt, copy=False)
+    return _not_differentiable(out, "remainder", number, tensor)
 
 
 def maximum(input: Tensor, other: Tensor) -> Tensor:
@@ -616,11 +823,10 @@ class Pow(Op):
         (x,) = self.saved_tensors
         e = self.exponent
         if e == 0:
-            return (grad * 0,)
-        if e == 1:
-            return (grad,)
-        if e == 2:  # the common square: skip computing x ** 1
-            return (grad * (x * 2),)
+            return (make_tensor(np.zeros_like(x._data)),)  # torch: zeros_like, no graph
+        # torch's formula, x ** 1 and x ** 0 included: they keep the gradient's graph linked to
+        # x, so a derivative that happens to be constant (d2/dx2 x**2 = 2) still has a grad_fn
+        # and differentiates to 0 instead of raising "does not require grad".
         return (grad * (e * x ** (e - 1)),)
 
 
@@ -688,8 +894,10 @@ def _rpow(exponent: Tensor, base) -> Tensor:
     return make_tensor(out)
 
 
-def square(x: Tensor) -> Tensor:
-    return pow(x, 2)
+def square(input: Tensor) -> Tensor:
+    if input.__class__ is not Tensor and not isinstance(input, Tensor):
+        raise _not_tensor("square", input)  # (pow would take a number: 1.0 ** tensor)
+    return pow(input, 2)
 
 
 # ============================================================================================
@@ -699,7 +907,10 @@ def square(x: Tensor) -> Tensor:
 
 def _unary(cls, x: Tensor, *, floating=True) -> Tensor:
     """Apply an elementwise function; ints compute in the default float dtype, like torch."""
-    data = x._data
+    try:
+        data = x._data
+    except AttributeError:  # torch.exp(1.0): named after the public function that called
+        raise _not_tensor(sys._getframe(1).f_code.co_name, x) from None
     if floating and data.dtype.kind != "f":
         data = data.astype(_dtype.get_default_dtype().np)
     out = cls.compute(data)
@@ -870,75 +1081,168 @@ class Expm1(UnaryOp):
         return (grad * (self.saved_result + 1),)
 
 
-def neg(x: Tensor) -> Tensor:
-    if x._data.dtype.kind == "b":
+def neg(input: Tensor) -> Tensor:
+    try:
+        kind = input._data.dtype.kind
+    except AttributeError:
+        raise _not_tensor("neg", input) from None
+    if kind == "b":
         raise RuntimeError(
             "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
             "invert a mask, use the `~` or `logical_not()` operator instead."
         )
-    return _unary(Neg, x, floating=False)
+    return _unary(Neg, input, floating=False)
 
 
-negative = neg
+def negative(input: Tensor) -> Tensor:
+    if not isinstance(input, Tensor):
+        raise _not_tensor("negative", input)
+    return neg(input)
 
 
-def abs(x: Tensor) -> Tensor:  # noqa: A001
-    return _unary(Abs, x, floating=False)
+def abs(input: Tensor) -> Tensor:  # noqa: A001
+    return _unary(Abs, input, floating=False)
 
 
-absolute = abs
+def absolute(input: Tensor) -> Tensor:
+    return _unary(Abs, input, floating=False)
 
 
-def sign(x: Tensor) -> Tensor:
-    return _unary(Sign, x, floating=False)
+def sign(input: Tensor) -> Tensor:
+    return _unary(Sign, input, floating=False)
 
 
-def exp(x: Tensor) -> Tensor:
-    return _unary(Exp, x)
+def exp(input: Tensor) -> Tensor:
+    return _unary(Exp, input)
 
 
-def log(x: Tensor) -> Tensor:
-    return _unary(Log, x)
+def log(input: Tensor) -> Tensor:
+    return _unary(Log, input)
 
 
-def sqrt(x: Tensor) -> Tensor:
-    return _unary(Sqrt, x)
+def sqrt(input: Tensor) -> Tensor:
+    return _unary(Sqrt, input)
 
 
-def sin(x: Tensor) -> Tensor:
-    return _unary(Sin, x)
+def sin(input: Tensor) -> Tensor:
+    return _unary(Sin, input)
 
 
-def cos(x: Tensor) -> Tensor:
-    return _unary(Cos, x)
+def cos(input: Tensor) -> Tensor:
+    return _unary(Cos, input)
 
 
-def tan(x: Tensor) -> Tensor:
-    return _unary(Tan, x)
+def tan(input: Tensor) -> Tensor:
+    return _unary(Tan, input)
 
 
-def tanh(x: Tensor) -> Tensor:
-    return _unary(Tanh, x)
+def tanh(input: Tensor) -> Tensor:
+    return _unary(Tanh, input)
 
 
-def sigmoid(x: Tensor) -> Tensor:
-    return _unary(Sigmoid, x)
+def sigmoid(input: Tensor) -> Tensor:
+    return _unary(Sigmoid, input)
 
 
-def relu(x: Tensor) -> Tensor:
-    return _unary(Relu, x, floating=False)
+def relu(input: Tensor) -> Tensor:
+    return _unary(Relu, input, floating=False)
 
 
-def reciprocal(x: Tensor) -> Tensor:
-    return _unary(Reciprocal, x)
+def reciprocal(input: Tensor) -> Tensor:
+    return _unary(Reciprocal, input)
 
 
-def log1p(x: Tensor) -> Tensor:
-    return _unary(Log1p, x)
+def log1p(input: Tensor) -> Tensor:
+    return _unary(Log1p, input)
 
 
-def expm1(x: Tensor) -> Tensor:
-    return _unary(Expm1, x)
+def expm1(input: Tensor) -> Tensor:
+    return _unary(Expm1, input)
+
+
+class Rounding(UnaryOp):
+    """round, floor, ceil, trunc: piecewise constant, so the gradient is zero (torch's
+    ``zeros_like(grad)``, outside any graph)."""
+
+    saves = None
+
+    def gradient(self, grad):
+        return (make_tensor(np.zeros_like(grad._data)),)
+
+
+class Round(Rounding):
+    _name = "RoundBackward0"
+    compute = staticmethod(np.round)  # halves to even, as torch
+
+
+class Floor(Rounding):
+    _name = "FloorBackward0"
+    compute = staticmethod(np.floor)
+
+
+class Ceil(Rounding):
+    _name = "CeilBackward0"
+    compute = staticmethod(np.ceil)
+
+
+class Trunc(Rounding):
+    _name = "TruncBackward0"
+    compute = staticmethod(np.trunc)
+
+
+def _rounding(cls, input: Tensor, kernel: str) -> Tensor:
+    """Integers are already whole: they come back as a copy, as in torch; bools have no kernel."""
+    try:
+        kind = input._data.dtype.kind
+    except AttributeError:
+        raise _not_tensor(sys._getframe(1).f_code.co_name, input) from None
+    if kind == "b":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+    if kind != "f":
+        return make_tensor(input._data.copy())
+    return _unary(cls, input)
+
+
+def round(input: Tensor, *, decimals=None) -> Tensor:  # noqa: A001
+    if decimals is None:  # (torch's other overload, even for decimals=0: RoundBackward1)
+        return _rounding(Round, input, "round_vml_cpu")
+    try:
+        data = input._data
+    except AttributeError:
+        raise _not_tensor("round", input) from None
+    if data.dtype.kind != "f":
+        kernel = "round_vml_cpu" if decimals == 0 else "round_cpu"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_scalar_name(data.dtype)}'")
+    # torch's kernel: scale by 10**decimals in the tensor's own dtype, round half to even, unscale
+    if decimals == 0:
+        out = np.round(data)
+    elif decimals > 0:
+        scale = data.dtype.type(10.0**decimals)
+        out = np.rint(data * scale) / scale
+    else:
+        scale = data.dtype.type(10.0**-decimals)
+        out = np.rint(data / scale) * scale
+    out = out.astype(data.dtype, copy=False)
+    if _tracks(input):
+        node = Round()
+        node._name = "RoundBackward1"
+        return _record_unary(node, input, out)
+    return make_tensor(out)
+
+
+def floor(input: Tensor) -> Tensor:
+    return _rounding(Floor, input, "floor_vml_cpu")
+
+
+def ceil(input: Tensor) -> Tensor:
+    return _rounding(Ceil, input, "ceil_vml_cpu")
+
+
+def trunc(input: Tensor) -> Tensor:
+    return _rounding(Trunc, input, "trunc_vml_cpu")
+
+
+fix = trunc
 
 
 class Clamp(Op):
@@ -1105,7 +1409,10 @@ class Sum(Op):
 
 
 def sum(input: Tensor, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A001
-    data = input._data
+    try:
+        data = input._data
+    except AttributeError:
+        raise _not_tensor("sum", input, dim) from None
     if dtype is not None:
         data = data.astype(_dtype.as_dtype(dtype).np)
     elif data.dtype.kind in "biu":
@@ -1130,7 +1437,10 @@ class Mean(Op):
 
 
 def mean(input: Tensor, dim=None, keepdim=False, *, dtype=None) -> Tensor:
-    data = input._data
+    try:
+        data = input._data
+    except AttributeError:
+        raise _not_tensor("mean", input, dim) from None
     if dtype is not None:
         data = data.astype(_dtype.as_dtype(dtype).np)
     if data.dtype.kind != "f":
@@ -1189,7 +1499,10 @@ def _var_std(input, dim, correction, keepdim, unbiased, std: bool) -> Tensor:
         unbiased, dim = dim, None
     if unbiased is not None:
         correction = 1 if unbiased else 0
-    data = input._data
+    try:
+        data = input._data
+    except AttributeError:
+        raise _not_tensor("std" if std else "var", input, dim) from None
     dims = _dims(dim, data.ndim)
     count = _int(np.prod([data.shape[d] for d in dims])) if dims else 1
     with np.errstate(all="ignore"):  # (np.var warns from NumPy's own frames: not filtered)
@@ -1252,7 +1565,10 @@ def _return_type(name: str):
 def _extreme(input: Tensor, dim, keepdim, largest: bool, name: str):
     if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
         return maximum(input, dim) if largest else minimum(input, dim)
-    data = input._data
+    try:
+        data = input._data
+    except AttributeError:
+        raise _not_tensor(name, input, dim) from None
     if dim is None:
         if data.size == 0:
             raise RuntimeError(
@@ -1303,6 +1619,8 @@ def min(input: Tensor, dim=None, keepdim=False):  # noqa: A001
 
 
 def amax(input, dim=None, keepdim=False):
+    if not isinstance(input, Tensor):
+        raise _not_tensor("amax", input, dim)
     return max(input, dim, keepdim).values if dim is not None else max(input)
 
 
@@ -1315,7 +1633,10 @@ def argmin(input: Tensor, dim=None, keepdim=False) -> Tensor:
 
 
 def _arg_extreme(input, dim, keepdim, fn) -> Tensor:
-    data = input._data
+    try:
+        data = input._data
+    except AttributeError:
+        raise _not_tensor(fn.__name__, input, dim) from None
     if dim is None:
         out = np.asarray(fn(data), dtype=np.int64)
         return make_tensor(out.reshape((1,) * data.ndim) if keepdim else out)
@@ -1358,7 +1679,14 @@ def _scaled_norm(a: np.ndarray, p, dims: tuple, keepdim: bool):
 
 
 def norm(input: Tensor, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
-    if input._data.dtype.kind != "f":
+    try:
+        kind = input._data.dtype.kind
+    except AttributeError:  # torch.norm is Python code that reads input.layout first
+        raise AttributeError(
+            f"'{_type_name(input)}' object has no attribute 'layout'"
+            + hint("torch.norm() takes a tensor: torch.tensor(...) first")
+        ) from None
+    if kind != "f":
         raise RuntimeError(
             "linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
             f"{_scalar_name(input._data.dtype)}"
@@ -1392,18 +1720,159 @@ class Cumsum(Op):
         return (grad.flip(self.dim).cumsum(self.dim).flip(self.dim),)
 
 
-def cumsum(input: Tensor, dim, *, dtype=None) -> Tensor:
-    data = input._data
-    if dtype is not None:
-        data = data.astype(_dtype.as_dtype(dtype).np)
-    elif data.dtype.kind in "biu":
-        data = data.astype(np.int64)
+def cumsum(input: Tensor, dim=None, *, dtype=None) -> Tensor:
+    try:
+        data = input._data
+    except AttributeError:
+        raise _not_tensor("cumsum", input, dim) from None
+    if dim is None:
+        raise TypeError('cumsum() missing 1 required positional arguments: "dim"')
+    data = _integer_to_long(data, dtype)
     (d,) = _dims(dim, data.ndim) or (0,)
     out = np.add.accumulate(data, axis=d) if data.ndim else data.copy()  # (see sum)
     if _tracks(input):
         node = Cumsum()
         node.dim = d
         return _record(node, (input,), out)
+    return make_tensor(out)
+
+
+def _integer_to_long(data, dtype):
+    """prod, cumsum, cumprod (and sum): ``dtype`` if given, else integers and bools as int64."""
+    if dtype is not None:
+        return data.astype(_dtype.as_dtype(dtype).np)
+    if data.dtype.kind in "biu":
+        return data.astype(np.int64)
+    return data
+
+
+class Prod(Op):
+    """prod(): ProdBackward0 of all the elements, ProdBackward1 along ``dim``."""
+
+    _name = "ProdBackward0"
+    saved_names = ("self", "result")
+
+    def gradient(self, grad):
+        (x,) = self.saved_tensors
+        if x._data.ndim == 0:
+            return (grad,)
+        result = self.saved_result
+        dim = self.dim
+        if dim is not None and not self.keepdim:
+            grad, result = grad.unsqueeze(dim), result.unsqueeze(dim)
+        if not (x._data == 0).any():
+            return (grad * (result / x),)  # the product of all the others
+        # With a zero, result / x is 0 / 0 there: multiply the others out instead (torch's
+        # prod_safe_zeros_backward), in tensor ops so that this is differentiable again.
+        if dim is None:
+            return (grad * _product_of_others(x.reshape(-1), 0).reshape(x.shape),)
+        return (grad * _product_of_others(x, dim),)
+
+
+def _product_of_others(x: Tensor, dim: int) -> Tensor:
+    """Element k: the product of all of x along ``dim`` but x[k], as the product of an exclusive
+    cumulative product from the front and one from the back (no division)."""
+    shape = x._data.shape
+    n = shape[dim]
+    if n == 1:
+        return make_tensor(np.ones(shape, dtype=x._data.dtype))
+    ones = make_tensor(np.ones(shape[:dim] + (1,) + shape[dim + 1 :], dtype=x._data.dtype))
+    before = cat([ones, narrow(x, dim, 0, n - 1)], dim).cumprod(dim)
+    after = cat([ones, narrow(x, dim, 1, n - 1).flip(dim)], dim).cumprod(dim).flip(dim)
+    return before * after
+
+
+def _multiply_halves(data, axis, keepdims=False):
+    """prod in float16 as torch does it: every partial product rounded to half (NumPy's reduce
+    would keep them in float32 and round once: 300 * 300 * 0.001 is then 90, not inf)."""
+    if axis is None:
+        data, axis = data.reshape(-1), 0
+    if data.shape[axis] == 0:
+        return np.multiply.reduce(data, axis=axis, keepdims=keepdims)
+    out = np.take(np.multiply.accumulate(data, axis=axis), [-1], axis=axis)
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def prod(input: Tensor, dim=None, keepdim=False, *, dtype=None) -> Tensor:
+    try:
+        data = input._data
+    except AttributeError:
+        raise _not_tensor("prod", input, dim) from None
+    data = _integer_to_long(data, dtype)
+    multiply = _multiply_halves if data.dtype == np.float16 else np.multiply.reduce
+    if dim is None:
+        out = multiply(data, axis=None)
+        d = None
+    else:
+        if not isinstance(dim, (_int, np.integer)):  # (torch's prod takes one dim only)
+            types = ", ".join(_type_name(x) for x in (input, dim))
+            raise TypeError(
+                f"prod() received an invalid combination of arguments - got ({types}), but "
+                "expected one of:" + hint("prod() reduces along one dim at a time")
+            )
+        (d,) = _dims(dim, data.ndim) or (0,)
+        out = multiply(data, axis=d, keepdims=keepdim) if data.ndim else data.copy()
+    if _tracks(input):
+        node = Prod()
+        node._name = "ProdBackward0" if dim is None else "ProdBackward1"
+        node.dim, node.keepdim = d, keepdim
+        node.save(input)
+        t = _record(node, (input,), out)
+        node.save_result(t)
+        return t
+    return make_tensor(out)
+
+
+class Cumprod(Op):
+    _name = "CumprodBackward0"
+    saved_names = ("self", "result")
+
+    def gradient(self, grad):
+        (x,) = self.saved_tensors
+        d = self.dim
+        if x._data.size <= 1 or x._data.shape[d] == 1:
+            return (grad,)
+        if not (x._data == 0).any():
+            # d out[j] / d x[k] = out[j] / x[k] for j >= k: sum grad * out from the end
+            w = grad * self.saved_result
+            return (w.flip(d).cumsum(d).flip(d) / x,)
+        return (_cumprod_backward_with_zeros(grad, x, d),)
+
+
+def _cumprod_backward_with_zeros(grad: Tensor, x: Tensor, dim: int) -> Tensor:
+    """The gradient of cumprod without dividing by x: d out[j] / d x[k] is the product of
+    x[i] for i <= j, i != k.  Row k of an (n, n) matrix holds x with x[k] replaced by 1; its
+    cumulative products are those derivatives (kept for j >= k).  A polynomial in x, so its own
+    derivatives are right at the zeros too (torch's double-backward formula is one as well)."""
+    xt, gt = x.transpose(dim, -1), grad.transpose(dim, -1)
+    n = xt._data.shape[-1]
+    others = where(make_tensor(np.eye(n, dtype=bool)), 1.0, xt.unsqueeze(-2)).cumprod(-1)
+    later = make_tensor(np.triu(np.ones((n, n), dtype=bool)))  # [k, j]: j >= k
+    return (where(later, others, 0.0) * gt.unsqueeze(-2)).sum(-1).transpose(dim, -1)
+
+
+def cumprod(input: Tensor, dim=None, *, dtype=None) -> Tensor:
+    try:
+        data = input._data
+    except AttributeError:
+        raise _not_tensor("cumprod", input, dim) from None
+    if dim is None:
+        raise TypeError('cumprod() missing 1 required positional arguments: "dim"')
+    data = _integer_to_long(data, dtype)
+    (d,) = _dims(dim, data.ndim) or (0,)
+    if not data.ndim:
+        out = data.copy()
+    elif data.dtype == np.float16:  # torch multiplies halves in float, rounding each output
+        out = np.multiply.accumulate(data.astype(np.float32), axis=d).astype(np.float16)
+    else:
+        out = np.multiply.accumulate(data, axis=d)
+    if _tracks(input):
+        node = Cumprod()
+        node.dim = d
+        node.save(input)
+        t = _record(node, (input,), out)
+        node.save_result(t)
+        return t
     return make_tensor(out)
 
 
@@ -1434,7 +1903,10 @@ def log_softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
 def _softmax(input, dim, dtype, cls, name) -> Tensor:
     if dim is None:
         raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
-    data = input._data
+    try:
+        data = input._data
+    except AttributeError:
+        raise _not_tensor(name, input, dim) from None
     (d,) = _dims(dim, data.ndim) or (0,)
     if dtype is not None:
         data = data.astype(_dtype.as_dtype(dtype).np)
@@ -1461,11 +1933,19 @@ def _softmax(input, dim, dtype, cls, name) -> Tensor:
 
 
 def all(input: Tensor, dim=None, keepdim=False) -> Tensor:  # noqa: A001
-    return make_tensor(np.all(input._data, axis=dim, keepdims=keepdim))
+    try:
+        data = input._data
+    except AttributeError:
+        raise _not_tensor("all", input, dim) from None
+    return make_tensor(np.all(data, axis=dim, keepdims=keepdim))
 
 
 def any(input: Tensor, dim=None, keepdim=False) -> Tensor:  # noqa: A001
-    return make_tensor(np.any(input._data, axis=dim, keepdims=keepdim))
+    try:
+        data = input._data
+    except AttributeError:
+        raise _not_tensor("any", input, dim) from None
+    return make_tensor(np.any(data, axis=dim, keepdims=keepdim))
 
 
 def equal(a: Tensor, b: Tensor) -> bool:
@@ -1480,20 +1960,36 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
     return make_tensor(np.isclose(_as_tensor(a)._data, _as_tensor(b)._data, rtol, atol, equal_nan))
 
 
-def isnan(x: Tensor) -> Tensor:
-    return make_tensor(np.isnan(x._data))
+def isnan(input: Tensor) -> Tensor:
+    try:
+        data = input._data
+    except AttributeError:
+        raise _not_tensor("isnan", input) from None
+    return make_tensor(np.isnan(data))
 
 
-def isinf(x: Tensor) -> Tensor:
-    return make_tensor(np.isinf(x._data))
+def isinf(input: Tensor) -> Tensor:
+    try:
+        data = input._data
+    except AttributeError:
+        raise _not_tensor("isinf", input) from None
+    return make_tensor(np.isinf(data))
 
 
-def isfinite(x: Tensor) -> Tensor:
-    return make_tensor(np.isfinite(x._data))
+def isfinite(input: Tensor) -> Tensor:
+    try:
+        data = input._data
+    except AttributeError:
+        raise _not_tensor("isfinite", input) from None
+    return make_tensor(np.isfinite(data))
 
 
-def count_nonzero(x: Tensor, dim=None) -> Tensor:
-    return make_tensor(np.asarray(np.count_nonzero(x._data, axis=dim), dtype=np.int64))
+def count_nonzero(input: Tensor, dim=None) -> Tensor:
+    try:
+        data = input._data
+    except AttributeError:
+        raise _not_tensor("count_nonzero", input, dim) from None
+    return make_tensor(np.asarray(np.count_nonzero(data, axis=dim), dtype=np.int64))
 
 
 # ============================================================================================
@@ -1533,7 +2029,10 @@ def _shape_arg(shape) -> tuple:
 
 
 def reshape(input: Tensor, *shape) -> Tensor:
-    data = input._data
+    try:
+        data = input._data
+    except AttributeError:
+        raise _not_tensor("reshape", input, shape) from None
     new = _infer_shape(shape, data.size)
     if not _tracks(input):  # no node to name: NumPy views when the memory allows, else copies
         out = data.reshape(new)
@@ -1587,7 +2086,10 @@ def reshape_as(input: Tensor, other: Tensor) -> Tensor:
 
 
 def flatten(input: Tensor, start_dim=0, end_dim=-1) -> Tensor:
-    ndim = input._data.ndim
+    try:
+        ndim = input._data.ndim
+    except AttributeError:
+        raise _not_tensor("flatten", input, start_dim, end_dim) from None
     if ndim == 0:
         return reshape(input, 1)
     start, end = _dims((start_dim, end_dim), ndim)
@@ -1610,7 +2112,10 @@ class Transpose(Op):
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
-    data = input._data
+    try:
+        data = input._data
+    except AttributeError:
+        raise _not_tensor("transpose", input, dim0, dim1) from None
     d0, d1 = _dims((dim0, dim1), data.ndim) or (0, 0)
     out = np.swapaxes(data, d0, d1) if data.ndim else data
     node = None
@@ -1631,7 +2136,10 @@ class T(Op):
 
 
 def t(input: Tensor) -> Tensor:
-    data = input._data
+    try:
+        data = input._data
+    except AttributeError:
+        raise _not_tensor("t", input) from None
     if data.ndim > 2:
         raise RuntimeError(
             f"t() expects a tensor with <= 2 dimensions, but self is {data.ndim}D"
@@ -1648,7 +2156,10 @@ class Permute(Op):
 
 
 def permute(input: Tensor, *dims) -> Tensor:
-    data = input._data
+    try:
+        data = input._data
+    except AttributeError:
+        raise _not_tensor("permute", input, dims) from None
     dims = _dims(_shape_arg(dims), data.ndim)
     if sorted(dims) != list(range(data.ndim)):
         raise RuntimeError(
@@ -1690,7 +2201,10 @@ class Squeeze(Op):
 
 
 def squeeze(input: Tensor, dim=None) -> Tensor:
-    data = input._data
+    try:
+        data = input._data
+    except AttributeError:
+        raise _not_tensor("squeeze", input, dim) from None
     if dim is None:
         dims = tuple(i for i, s in enumerate(data.shape) if s == 1)
     else:
@@ -1718,7 +2232,10 @@ class Unsqueeze(Op):
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
-    data = input._data
+    try:
+        data = input._data
+    except AttributeError:
+        raise _not_tensor("unsqueeze", input, dim) from None
     rank = data.ndim + 1
     if not -rank <= dim < rank:
         raise IndexError(
@@ -1824,7 +2341,11 @@ class Flip(Op):
 
 
 def flip(input: Tensor, dims) -> Tensor:
-    dims = _dims(dims, input._data.ndim)
+    try:
+        ndim = input._data.ndim
+    except AttributeError:
+        raise _not_tensor("flip", input, dims) from None
+    dims = _dims(dims, ndim)
     out = np.flip(input._data, axis=dims).copy() if dims else input._data.copy()
     if _tracks(input):
         node = Flip()
@@ -1841,7 +2362,11 @@ class Clone(Op):
 
 
 def clone(input: Tensor, *, memory_format=None, contiguous=False) -> Tensor:
-    out = np.array(input._data, copy=True, order="C" if contiguous else "K")
+    try:
+        data = input._data
+    except AttributeError:
+        raise _not_tensor("clone", input) from None
+    out = np.array(data, copy=True, order="C" if contiguous else "K")
     if input._data.ndim == 0:
         out = input._data.copy() if isinstance(input._data, np.ndarray) else input._data
     if _tracks(input):
@@ -2015,7 +2540,10 @@ def _basic_index(input: Tensor, items, single_slice: bool) -> Tensor:
 
 
 def select(input: Tensor, dim: int, index: int) -> Tensor:
-    shape = input._data.shape
+    try:
+        shape = input._data.shape
+    except AttributeError:
+        raise _not_tensor("select", input, dim, index) from None
     (d,) = _dims(dim, len(shape))
     _check_int(index, d, shape)
     key = (slice(None),) * d + (_int(index), Ellipsis)
@@ -2030,7 +2558,11 @@ def _slice(input: Tensor, dim: int, s: slice) -> Tensor:
 
 
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
-    (d,) = _dims(dim, input._data.ndim)
+    try:
+        ndim = input._data.ndim
+    except AttributeError:
+        raise _not_tensor("narrow", input, dim, start, length) from None
+    (d,) = _dims(dim, ndim)
     return _slice(input, d, slice(start, start + length))
 
 
@@ -2045,7 +2577,10 @@ class Unbind(Op):
 
 
 def unbind(input: Tensor, dim: int = 0) -> tuple:
-    data = input._data
+    try:
+        data = input._data
+    except AttributeError:
+        raise _not_tensor("unbind", input, dim) from None
     (d,) = _dims(dim, data.ndim)
     pieces = [data[(slice(None),) * d + (i, Ellipsis)] for i in range(data.shape[d])]
     if not _tracks(input):
@@ -2614,8 +3149,8 @@ _METHODS = {
     maximum minimum neg negative abs absolute sign exp log sqrt sin cos tan tanh sigmoid relu
     reciprocal log1p expm1 clamp clip clamp_min clamp_max eq ne lt le gt ge logical_and
     logical_or logical_xor logical_not bitwise_not sum mean var std max min amax argmax argmin
-    norm cumsum softmax log_softmax all any equal allclose isclose isnan isinf isfinite
-    count_nonzero reshape view view_as reshape_as flatten ravel transpose swapaxes swapdims t
+    norm cumsum prod cumprod round floor ceil trunc fix softmax log_softmax all any equal
+    allclose isclose isnan isinf isfinite count_nonzero reshape view view_as reshape_as flatten ravel transpose swapaxes swapdims t
     permute squeeze unsqueeze expand expand_as broadcast_to sum_to_size flip clone contiguous
     select narrow unbind matmul mm mv dot inner outer ger bmm zero_ fill_ copy_ t_ transpose_
     clamp_
@@ -2625,7 +3160,7 @@ for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
 
 for _name in """add sub mul div pow neg abs exp log sqrt sin cos tan tanh sigmoid relu reciprocal
-                sign square""".split():
+                sign square round floor ceil trunc""".split():
     setattr(Tensor, _name + "_", _inplace(globals()[_name]))
 Tensor.subtract_ = Tensor.sub_
 Tensor.multiply_ = Tensor.mul_
@@ -2646,8 +3181,9 @@ Tensor.__mul__ = Tensor.__rmul__ = _APPLY[Mul]
 Tensor.__truediv__ = div
 Tensor.__rtruediv__ = rdiv
 Tensor.__floordiv__ = floor_divide
-Tensor.__rfloordiv__ = lambda a, b: floor_divide(_as_tensor(b), a)
+Tensor.__rfloordiv__ = _rfloordiv
 Tensor.__mod__ = remainder
+Tensor.__rmod__ = _rremainder
 Tensor.__pow__ = pow
 Tensor.__rpow__ = lambda a, b: _rpow(a, b)
 Tensor.__matmul__ = matmul

@@ -151,6 +151,23 @@ class Tensor:
     def element_size(self) -> int:
         return self._data.itemsize
 
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """``numel() * itemsize``: the elements seen, not the memory (an expanded view counts
+        its repeats), as in torch."""
+        return self._data.size * self._data.itemsize
+
+    def data_ptr(self) -> int:
+        """The address of the first element (0 for an empty tensor), as in torch: views of
+        one tensor point into its memory."""
+        if self._data.size == 0:
+            return 0
+        return self._writable().__array_interface__["data"][0]
+
     def stride(self, dim: int | None = None):
         arr = np.asarray(self._data)
         strides = tuple(s // arr.itemsize for s in arr.strides)
@@ -490,10 +507,10 @@ class Tensor:
                 UserWarning,
                 stacklevel=2,
             )
-        return float(self.item())
+        return float(self._python_scalar())
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._python_scalar())
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -501,7 +518,19 @@ class Tensor:
         return int(self.item())
 
     def __complex__(self) -> complex:
-        return complex(self.item())
+        return complex(self._python_scalar())
+
+    def _python_scalar(self):
+        """``item()`` for float(t), int(t), math.exp(t), ...: their error is a ValueError."""
+        if self._data.size != 1:
+            raise ValueError(
+                "only one element tensors can be converted to Python scalars"
+                + hint(
+                    f"this tensor has {self._data.size} elements: reduce it first (.sum(), "
+                    ".mean(), t[i]), or use .tolist() for all the values"
+                )
+            )
+        return self.item()
 
     __hash__ = object.__hash__
 

@@ -1030,3 +1030,22 @@ def test_set_detect_anomaly_is_off_again_after_the_context():
             assert autograd_lite.autograd.anomaly.is_anomaly_enabled()
     x.sqrt().sum().backward()  # NaN gradients are allowed again
     assert np.isnan(x.grad.numpy()[0])
+
+
+@pytest.mark.parametrize("power", [0, 1, 2, 3, 4])
+def test_derivatives_past_a_polynomials_degree_are_zero_with_a_graph_as_in_torch(power):
+    """torch's pow rule keeps x.pow(e - 1) even for e = 1, 2: a constant derivative still has a
+    grad_fn, so differentiating once more gives 0 instead of raising."""
+
+    def derivatives(lib):
+        x = lib.tensor(1.5, requires_grad=True)
+        out, d = [], x**power
+        for _ in range(power + 1):
+            if not d.requires_grad:
+                out.append((d.item(), False))
+                break
+            (d,) = lib.autograd.grad(d, x, create_graph=True)
+            out.append((d.item(), d.requires_grad))
+        return out
+
+    assert derivatives(autograd_lite) == derivatives(torch)
