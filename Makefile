@@ -21,7 +21,7 @@ PYTEST_PARALLEL ?= -n auto --dist loadgroup
 # Throwaway venv for `make lock`, so the lock never inherits the dev venv's leftovers.
 LOCK_VENV := build/lock-venv
 
-.PHONY: help setup graphviz test demo lab release bench lint format lock clean
+.PHONY: help setup system-deps graphviz test demo lab release bench lint format lock clean
 
 help: ## list targets
 	@grep -E '^[a-z.]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -34,35 +34,50 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e '.[dev]'
 	touch $@
 
-# Graphviz's `dot` is a system binary that pip cannot provide. Root on Debian/Ubuntu
-# (CI, containers) gets it installed; anyone else gets one hint line and carries on,
-# since only the graph-drawing parts need it.
-graphviz:
-	@if command -v dot >/dev/null 2>&1; then \
+# System binaries pip cannot provide: Graphviz's `dot` (graph drawing, every target) and
+# Debian's Chromium (the browser tests in tests/browser/, so `make test` only). Root on
+# Debian/Ubuntu (CI, containers) gets the missing ones installed; anyone else gets one hint
+# line and carries on: graphs fall back to text, the browser tests skip.
+SYSTEM_DEPS := graphviz
+test: SYSTEM_DEPS := graphviz chromium
+system-deps:
+	@missing=""; \
+	for package in $(SYSTEM_DEPS); do \
+	  case $$package in graphviz) binary=dot ;; *) binary=$$package ;; esac; \
+	  command -v $$binary >/dev/null 2>&1 || missing="$$missing $$package"; \
+	done; \
+	if [ -z "$$missing" ]; then \
 	  :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  echo "Installing Graphviz (dot) with apt-get..."; \
+	  echo "Installing$$missing with apt-get..."; \
 	  export DEBIAN_FRONTEND=noninteractive; \
-	  { apt-get update -qq && apt-get install -y -qq graphviz >/dev/null; } \
-	    || echo "warning: apt-get could not install graphviz; graph drawing will be unavailable"; \
+	  { apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; } \
+	    || echo "warning: apt-get could not install$$missing; graph drawing falls back to text, browser tests skip"; \
 	else \
-	  echo "note: Graphviz 'dot' not found; to draw graphs: sudo apt-get install graphviz | brew install graphviz | conda install -c conda-forge graphviz"; \
+	  echo "note: not found:$$missing; e.g. sudo apt-get install$$missing (Graphviz draws graphs, also via brew or conda-forge; Chromium runs tests/browser/, which skip without it)"; \
 	fi
 
-setup: $(STAMP) graphviz ## create/refresh .venv and check for Graphviz
+graphviz: system-deps  # the old name
+
+setup: $(STAMP) system-deps ## create/refresh .venv and check for Graphviz
 
 test: setup ## lint, format check, then the test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
-# One command on purpose: this becomes the grader pipeline later.
-demo: setup ## guided tour of autograd_lite
-	$(BIN)/python -m autograd_lite.demo
+# The main job: release the course, autograde the bundled sample class (grader/sample_class/),
+# write feedback, grades.csv and report plots under build/demo/. The short cell timeout keeps
+# the sample class's infinite loop from holding the demo up for the default 30 s.
+demo: setup ## release the course and autograde the sample class into build/demo/
+	$(BIN)/python -m grader --workdir build/demo --cell-timeout 10 demo
 
-lab: setup ## open the course notebooks in JupyterLab
+# From the repository root, so nbgrader's Validate button (its server extension is enabled in
+# the venv) finds nbgrader_config.py; extra flags with LAB_ARGS, e.g. LAB_ARGS=--no-browser.
+LAB_ARGS ?=
+lab: setup ## open the course notebooks in JupyterLab, with nbgrader's Validate button
 	mkdir -p notebooks
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 release: setup ## regenerate the student notebooks/ from solutions/ (nbgrader generate_assignment)
 	$(BIN)/python -m grader.release

@@ -2184,7 +2184,7 @@ T_ON_ND = (
 
 def numpy_T(input: Tensor) -> Tensor:  # noqa: N802 - torch's name for .T
     ndim = input._data.ndim
-    if ndim == 0 or ndim > 2:  # torch deprecates .T except on vectors and matrices
+    if ndim != 2:  # torch deprecates .T on anything but a matrix (vectors included)
         warnings.warn(T_ON_0D if ndim == 0 else T_ON_ND, UserWarning, stacklevel=2)
     return permute(input, *reversed(range(ndim)))
 

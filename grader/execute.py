@@ -1,23 +1,74 @@
 """Execute a notebook in a fresh Jupyter kernel and collect the answers its tests report.
 
+Student runs (the default) are sandboxed (grader.sandbox): a confined kernel in a fresh copy
+of the working files, a per-cell timeout and a whole-notebook deadline. What the student's
+code does wrong (a crash, a hang, the memory limit) stops the run, keeps the outputs so far
+and becomes an *incident*; it never raises. Reference runs (the instructor's solution under
+real torch) are trusted and run in place, unconfined.
+
 Runs with ``allow_errors``: a failing cell costs only its own exercise, and later
 exercises are still graded. Cells tagged ``compare-torch`` (side-by-side demos that import
 real torch) are skipped: they are never graded and importing torch costs seconds per kernel.
+Figures are not graded either, so by default nothing is drawn: displays are text only (no
+PNG, no Graphviz ``dot`` process), and a figure leaves one line of text where it would be.
 """
 
 from __future__ import annotations
 
+import collections
 import copy
+import logging
+import os
+import signal
+import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty
 
 import nbformat
+from jupyter_core.utils import ensure_async, run_sync
 from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from grader.answers import MIME_TYPE
+from grader.sandbox import GiB, Limits, kernel_manager, working_directory
 
 SKIP_TAG = "compare-torch"
-REFERENCE_SETUP = "import grader.reference_mode\ngrader.reference_mode.install()"
+REFERENCE_SETUP = "import grader.reference_mode\ngrader.reference_mode.install()\n"
+TEXT_ONLY_SETUP = """\
+def _grader_text_only():
+    import sys
+    import warnings
+
+    from IPython.display import publish_display_data
+
+    shell = get_ipython()
+    shell.display_formatter.active_types = ["text/plain"]
+    shell.display_formatter.mimebundle_formatter.enabled = False
+    warnings.filterwarnings("ignore", "FigureCanvasAgg is non-interactive")
+
+    def close_figures(result):
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        for number in pyplot.get_fignums() if pyplot else []:
+            text = f"{pyplot.figure(number)!r} (not drawn when grading)"
+            publish_display_data({"text/plain": text})
+        if pyplot:
+            pyplot.close("all")
+
+    shell.events.register("post_run_cell", close_figures)
+
+
+_grader_text_only()
+del _grader_text_only
+"""
+DEFAULT_LIMITS = Limits()  # frozen: safe to share
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+OUTPUT_LIMIT = 1_000_000  # characters of output kept per cell (and as many of answers)
+NOTEBOOK_OUTPUT_LIMIT = 20_000_000
+
+_quiet = logging.getLogger("grader.execute.nbclient")  # timeouts and deaths become incidents
+_quiet.setLevel(logging.CRITICAL)
 
 
 def nbgrader_meta(cell) -> dict:
@@ -37,32 +88,203 @@ class CellReport:
     error: str | None = None  # "ExceptionClass: first line" (never the traceback)
 
 
-def execute(
-    nb, cwd: Path, *, reference: bool = False, cell_timeout: int = 30, kernel_name: str = "python3"
-):
-    """Run ``nb`` (a NotebookNode, copied) with ``cwd`` as working directory; return it
-    executed. ``reference=True`` runs it under real torch (see grader.reference_mode)."""
+@dataclass
+class Execution:
+    notebook: object  # the executed notebook (a copy: the input is untouched)
+    incidents: list[str]  # what stopped the run early or hit a limit, for the student to read
+    seconds: float
+
+
+def execute(nb, cwd: Path, **options):
+    """Run ``nb`` (see ``run``) and return the executed copy."""
+    return run(nb, cwd, **options).notebook
+
+
+def run(
+    nb,
+    cwd: Path,
+    *,
+    reference: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
+    figures: bool = False,
+    kernel_name: str = "python3",
+) -> Execution:
+    """Run ``nb`` with a copy of ``cwd``'s files (in ``cwd`` itself for ``reference=True``,
+    which runs under real torch, see grader.reference_mode). ``figures=True`` draws them."""
+    start = time.perf_counter()
+    nb, skipped = _prepared(nb, reference, figures)
+    place = nullcontext(Path(cwd)) if reference else working_directory(Path(cwd), limits)
+    with place as folder:
+        km = None if reference else kernel_manager(limits, folder)
+        client = _Client(
+            nb,
+            km=km,
+            kernel_name=kernel_name,
+            allow_errors=True,
+            shutdown_kernel="immediate",  # a graceful shutdown waits ~0.4 s for nothing
+            resources={"metadata": {"path": str(folder)}},
+            log=_quiet,
+            # The reference kernel's TCP warning; the sandbox kernel's launcher says the same.
+            extra_arguments=["--IPKernelApp.log_level=ERROR"] if reference else [],
+        )
+        try:
+            incidents = _run_cells(client, nb, limits, figures)
+        finally:
+            _kill_if_alive(client.kernel_process)
+    nb.cells.pop(0)  # the setup cell
+    for cell, source in skipped:
+        cell.source = source
+    if not reference:  # in cell order: whatever stopped the run came last
+        incidents = _memory_incidents(nb, limits) + incidents
+    return Execution(nb, incidents, time.perf_counter() - start)
+
+
+def _prepared(nb, reference: bool, figures: bool):
+    """A copy of ``nb`` without outputs (a cell the run never reaches must not show the
+    submission's), skipped cells blanked, and a setup cell first."""
     nb = copy.deepcopy(nb)
     skipped = []
     for cell in nb.cells:
-        if cell.cell_type == "code" and SKIP_TAG in cell.get("metadata", {}).get("tags", []):
+        if cell.cell_type != "code":
+            continue
+        cell.outputs, cell.execution_count = [], None
+        if SKIP_TAG in cell.get("metadata", {}).get("tags", []):
             skipped.append((cell, cell.source))
             cell.source = ""
-    if reference:
-        nb.cells.insert(0, nbformat.v4.new_code_cell(REFERENCE_SETUP))
-    client = NotebookClient(
-        nb,
-        timeout=cell_timeout,
-        kernel_name=kernel_name,
-        allow_errors=True,
-        resources={"metadata": {"path": str(cwd)}},
+    setup = (REFERENCE_SETUP if reference else "") + ("" if figures else TEXT_ONLY_SETUP)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(setup))
+    return nb, skipped
+
+
+def _run_cells(client: NotebookClient, nb, limits: Limits, figures: bool) -> list[str]:
+    """Start the kernel, execute every cell; the incident that stopped the run, if any."""
+    deadline = time.monotonic() + limits.notebook_timeout  # kernel start included
+    # nbclient reads a timeout of 0 as "none": never return less than a hair.
+    client.timeout_func = lambda cell: max(
+        0.01, min(limits.cell_timeout, deadline - time.monotonic())
     )
-    client.execute()
-    if reference:
-        nb.cells.pop(0)
-    for cell, source in skipped:
-        cell.source = source
-    return nb
+    env = {**os.environ, "MPLBACKEND": INLINE_BACKEND if figures else "Agg"}
+    try:
+        with client.setup_kernel(cleanup_kc=True, env=env):  # cleanup kills the process group
+            return _each_cell(client, nb, limits, deadline)
+    except Exception as error:  # noqa: BLE001 - the kernel did not start or the channel broke
+        return [f"the notebook could not be run: {type(error).__name__}: {error}"]
+
+
+def _each_cell(client: NotebookClient, nb, limits: Limits, deadline: float) -> list[str]:
+    too_long = f"the notebook ran longer than {limits.notebook_timeout:g} s"
+    count = 0
+    for index, cell in enumerate(nb.cells):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return [too_long]
+        if index > 0 and cell.cell_type == "code" and cell.source.strip():
+            count += 1  # as Jupyter numbers cells: the setup cell is not one
+        try:
+            client.execute_cell(cell, index, execution_count=count or None, store_history=index > 0)
+        except CellTimeoutError:
+            if left < limits.cell_timeout:  # the deadline, not the cell's own limit, cut it
+                return [too_long]
+            name = _cell_name(cell, index)
+            return [f"{name} ran longer than {limits.cell_timeout:g} s and was stopped"]
+        except DeadKernelError:
+            return [f"the kernel died while running {_cell_name(cell, index)}"]
+    return []
+
+
+def _cell_name(cell, index: int) -> str:
+    """``index`` counts the setup cell as 0, so it is the cell's 1-based position."""
+    grade_id = nbgrader_meta(cell).get("grade_id")
+    return f"cell {index} ({grade_id})" if grade_id else f"cell {index}"
+
+
+def _memory_incidents(nb, limits: Limits) -> list[str]:
+    """A MemoryError (NumPy's is _ArrayMemoryError) under the RLIMIT_AS limit."""
+    incidents = []
+    for index, cell in enumerate(nb.cells, start=1):
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if any(str(o.get("ename", "")).endswith("MemoryError") for o in errors):
+            gib = limits.memory_bytes / GiB
+            incidents.append(f"memory limit ({gib:.1f} GiB) reached in {_cell_name(cell, index)}")
+    return incidents
+
+
+class _Client(NotebookClient):
+    """A client that keeps at most OUTPUT_LIMIT characters of output per cell (answers
+    counted apart, so that printing cannot crowd them out) and NOTEBOOK_OUTPUT_LIMIT in all:
+    a print loop running until the timeout must not fill the grader's memory."""
+
+    def output(self, outs, msg, display_id, cell_index):
+        content = msg.get("content", {})
+        data = content.get("data") or {}
+        size = len(content.get("text", "")) + sum(len(str(v)) for v in data.values())
+        cell_key = (cell_index, MIME_TYPE in data)
+        self._used[cell_key] += size
+        self._used["notebook"] += size
+        if self._used[cell_key] > OUTPUT_LIMIT or self._used["notebook"] > NOTEBOOK_OUTPUT_LIMIT:
+            if cell_index not in self._cut:
+                self._cut.add(cell_index)
+                note = f"[output cut by the grader: over {OUTPUT_LIMIT:,} characters]\n"
+                outs.append(nbformat.v4.new_output("stream", name="stderr", text=note))
+            return None
+        return super().output(outs, msg, display_id, cell_index)
+
+    def reset_execution_trackers(self) -> None:
+        super().reset_execution_trackers()
+        self._used: collections.Counter = collections.Counter()
+        self._cut: set[int] = set()
+
+    async def async_start_new_kernel_client(self):
+        """nbclient's, minus jupyter_client's last 0.2 s of listening for stray IOPub
+        messages (nbclient ignores replies to other requests anyway)."""
+        self.kc = self.km.client()
+        await ensure_async(self.kc.start_channels())
+        try:
+            await _wait_for_ready(self.kc, self.startup_timeout)
+        except Exception:
+            await self._async_cleanup_kernel()
+            raise
+        self.kc.allow_stdin = False
+        return self.kc
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
+    async def async_start_new_kernel(self, **kwargs) -> None:
+        await super().async_start_new_kernel(**kwargs)
+        self.kernel_process = getattr(self.km.provisioner, "process", None)
+
+    start_new_kernel = run_sync(async_start_new_kernel)
+    kernel_process = None  # the launched process (a Popen), once started
+
+
+def _kill_if_alive(process) -> None:
+    """Whatever happened in nbclient's cleanup, no kernel outlives its run: SIGKILL to its
+    process group (jupyter_client starts each kernel in a session of its own)."""
+    if process is not None and process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        process.wait()
+
+
+async def _wait_for_ready(kc, timeout: float) -> None:
+    """Ask for kernel_info until the reply comes, and one IOPub message shows that channel
+    is connected too (a message published before the subscription is lost)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        kc.kernel_info()
+        try:
+            reply = await kc.shell_channel.get_msg(timeout=1)
+            if reply["msg_type"] == "kernel_info_reply":
+                await kc.iopub_channel.get_msg(timeout=0.2)
+                return
+        except Empty:
+            pass
+        if not await kc.is_alive():
+            raise RuntimeError("the kernel died before replying to kernel_info")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the kernel did not reply in {timeout:g} s")
 
 
 def collect(executed) -> dict[str, CellReport]:

@@ -30,6 +30,7 @@ class NotebookResult:
     submitted_as: str | None = None  # the file name the student used, when renamed
     executed_path: str | None = None  # the executed notebook (for feedback), if it ran
     seconds: float = 0.0
+    fingerprint: str = ""  # hash of submission + references: a rerun skips what is unchanged
 
     @property
     def points(self) -> float:

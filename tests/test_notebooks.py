@@ -44,10 +44,11 @@ def references(assignment: str):
 
 @functools.cache
 def graded_solution(assignment: str):
-    """The solution graded as a submission, with its wall time (kernel start included)."""
+    """The solution graded as a submission, with its wall time (kernel start included).
+    Figures drawn (grading draws none by default) for test_solution_runs_cleanly_with_a_figure."""
     path = source_path(assignment)
     start = time.perf_counter()
-    result = grade(read(path), read(path), references(assignment), path.parent)
+    result = grade(read(path), read(path), references(assignment), path.parent, figures=True)
     return result, time.perf_counter() - start
 
 
@@ -83,6 +84,10 @@ def test_structure(assignment):
     for cell in solutions:
         assert "### BEGIN SOLUTION" in cell.source or cell.cell_type == "markdown"
     assert any(c.cell_type == "markdown" and "$" in c.source for c in nb.cells), "no LaTeX"
+    # A LaTeX command written in a plain Python string ("\frac") turns into a control
+    # character (form feed + "rac"): JupyterLab then shows "Math input error".
+    mangled = [i for i, c in enumerate(nb.cells) if re.search(r"[\x00-\x08\x0b-\x1f]", c.source)]
+    assert not mangled, f"control characters in cells {mangled}"
 
 
 @pytest.mark.parametrize("assignment", per_assignment())

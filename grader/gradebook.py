@@ -1,0 +1,254 @@
+"""Record autograded notebooks in nbgrader's gradebook, and export it as ``nbgrader export`` does.
+
+The gradebook is nbgrader's own database, written through nbgrader's own API
+(``nbgrader.api.Gradebook``), so formgrader, ``nbgrader export`` and ``nbgrader db`` read it as
+their own. What differs from ``nbgrader autograde``:
+
+* **One transaction per notebook.** nbgrader's Gradebook commits after every add or update, so
+  a grader killed between two of them leaves a submission whose grades are half old and half new
+  (or missing). Here the Gradebook's session joins an outer transaction on its own connection
+  (SQLAlchemy's "join a Session into an external transaction"): its commits only release
+  SAVEPOINTs, and the outer transaction commits once, at the end, or not at all.
+* **Scores come from grader.score** (answers compared outside the student's kernel), not from
+  "did the test cell raise". Only ``Grade.auto_score`` is written; a grader's ``manual_score``
+  still takes precedence in nbgrader's ``Grade.score``, as after ``nbgrader autograde``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import os
+import uuid
+import warnings
+from datetime import datetime
+from pathlib import Path
+from unittest import mock
+
+import alembic.config
+import alembic.script
+import nbgrader.api
+from nbgrader import utils
+from nbgrader.api import Comment, Grade, Gradebook, MissingEntry, SubmittedNotebook
+from nbgrader.dbutil import ALEMBIC_DIR
+from nbgrader.plugins.export import CsvExportPlugin
+from nbgrader.preprocessors import (
+    ClearOutput,
+    ClearSolutions,
+    ComputeChecksums,
+    LockCells,
+    SaveCells,
+)
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SAWarning
+
+from grader.results import NotebookResult
+
+# nbgrader's add_submission links objects before adding them to the session; SQLAlchemy 2
+# warns on every new submission, about nothing that matters here.
+warnings.filterwarnings(
+    "ignore", r"Object of type <\w+> not in session", SAWarning, r"nbgrader\.api"
+)
+
+COURSE_ID = "autograd-course"  # nbgrader_config.py's CourseDirectory.course_id (a test checks)
+# Parallel graders queue for SQLite's write lock; a record takes milliseconds.
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+
+
+def record(
+    result: NotebookResult,
+    db_url: str,
+    source_nb,
+    *,
+    course_id: str = COURSE_ID,
+    timestamp: datetime | str | None = None,
+) -> None:
+    """Write one notebook's grades in one transaction. The assignment, notebook and its cells
+    are created from ``source_nb``'s nbgrader metadata (as ``generate_assignment`` would), the
+    student and the submission if missing; every grade cell gets its ``auto_score``.
+    Idempotent: recording the same result again changes nothing."""
+    _check_belongs_to(result, source_nb)
+    generated = _as_generated(source_nb)  # before the transaction: it holds the write lock
+    _create_if_missing(db_url, course_id)
+    with Gradebook(db_url, course_id=course_id) as gradebook, _one_transaction(gradebook):
+        _save_cells(gradebook, generated, result.notebook, result.assignment)
+        gradebook.update_or_create_student(result.student)
+        extra = {"timestamp": timestamp} if timestamp is not None else {}
+        gradebook.update_or_create_submission(result.assignment, result.student, **extra)
+        _save_auto_grades(gradebook, result)
+
+
+def export_csv(db_url: str, path: Path | str, *, course_id: str = COURSE_ID) -> None:
+    """The CSV ``nbgrader export`` writes (nbgrader's own CsvExportPlugin), to a temporary
+    file renamed into place, so that nobody ever reads half an export."""
+    path = Path(path)
+    partial = path.with_name(path.name + ".partial")
+    with Gradebook(db_url, course_id=course_id) as gradebook:
+        CsvExportPlugin(to=str(partial)).export(gradebook)
+    os.replace(partial, path)
+
+
+# --------------------------------------------------------------------------- cells
+
+
+def _check_belongs_to(result: NotebookResult, source_nb) -> None:
+    """Refuse, before writing anything, a result whose exercises are not this notebook's."""
+    grade_cells = {c.metadata.nbgrader["grade_id"] for c in source_nb.cells if utils.is_grade(c)}
+    unknown = {e.grade_id for e in result.exercises} - grade_cells
+    if unknown:
+        raise ValueError(f"{result.assignment}/{result.notebook} has no grade cells {unknown}")
+
+
+def _as_generated(source_nb):
+    """The notebook as ``nbgrader generate_assignment`` holds it when its SaveCells runs
+    (locked, solutions replaced by stubs, checksums computed), so that the source cells and
+    checksums we store are the ones nbgrader's own tools expect."""
+    nb = copy.deepcopy(source_nb)
+    resources: dict = {}
+    for preprocessor in (LockCells(), ClearSolutions(), ClearOutput(), ComputeChecksums()):
+        nb, resources = preprocessor.preprocess(nb, resources)
+    return nb
+
+
+def _save_cells(gradebook: Gradebook, nb, notebook: str, assignment: str) -> None:
+    """nbgrader's SaveCells on ``nb`` (as generated), writing through our open Gradebook: its
+    ``preprocess`` would open a Gradebook of its own and commit outside our transaction. As in
+    nbgrader, a notebook that has submissions may not gain or lose cells (RuntimeError)."""
+    if _stored_cells(gradebook, notebook, assignment) == _cells_to_store(nb):
+        return  # the usual case; SaveCells would spend ~0.2 s rewriting the same values
+    gradebook.update_or_create_assignment(assignment)
+    save = SaveCells()
+    save.gradebook, save.notebook_id, save.assignment_id = gradebook, notebook, assignment
+    save.new_grade_cells, save.new_solution_cells = {}, {}
+    save.new_task_cells, save.new_source_cells = {}, {}
+    for index, cell in enumerate(nb.cells):
+        save.preprocess_cell(cell, {}, index)
+    save._create_notebook(nb)
+
+
+def _cells_to_store(nb) -> set[tuple]:
+    """What SaveCells stores of each cell of ``nb`` (see its ``preprocess_cell``)."""
+    cells = set()
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        name = meta.get("grade_id")
+        if utils.is_grade(cell):
+            cells.add(("grade", name, float(meta["points"]), cell.cell_type))
+        if utils.is_solution(cell):
+            cells.add(("solution", name))
+        if utils.is_task(cell):
+            cells.add(("task", name, float(meta["points"]), cell.cell_type))
+        locked = utils.is_locked(cell)
+        if locked or utils.is_grade(cell) or utils.is_solution(cell) or utils.is_task(cell):
+            cells.add(("source", name, cell.cell_type, locked, cell.source, meta.get("checksum")))
+    return cells
+
+
+def _stored_cells(gradebook: Gradebook, notebook: str, assignment: str) -> set[tuple] | None:
+    try:
+        stored = gradebook.find_notebook(notebook, assignment)
+    except MissingEntry:
+        return None
+    return (
+        {("grade", c.name, c.max_score, c.cell_type) for c in stored.grade_cells}
+        | {("solution", c.name) for c in stored.solution_cells}
+        | {("task", c.name, c.max_score, c.cell_type) for c in stored.task_cells}
+        | {
+            ("source", c.name, c.cell_type, c.locked, c.source, c.checksum)
+            for c in stored.source_cells
+        }
+    )
+
+
+# --------------------------------------------------------------------------- grades
+
+
+def _save_auto_grades(gradebook: Gradebook, result: NotebookResult) -> None:
+    """As nbgrader's SaveAutoGrades, with our scores: a grade cell without a score, or with
+    a grader's manual score, is left for a human (``needs_manual_grade``)."""
+    scores = {e.grade_id: e.points for e in result.exercises}
+    for grade in _submitted_notebook(gradebook, result).grades:
+        grade.auto_score = scores.get(grade.name)
+        grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
+    gradebook.db.commit()
+
+
+def _submitted_notebook(gradebook: Gradebook, result: NotebookResult) -> SubmittedNotebook:
+    """The submission's notebook. ``add_submission`` mirrors the notebooks the assignment had
+    at the time, so a notebook recorded after its sibling's submission is added here."""
+    try:
+        return gradebook.find_submission_notebook(
+            result.notebook, result.assignment, result.student
+        )
+    except MissingEntry:
+        pass
+    notebook = gradebook.find_notebook(result.notebook, result.assignment)
+    submission = gradebook.find_submission(result.assignment, result.student)
+    submitted = SubmittedNotebook(notebook=notebook, assignment=submission)
+    for cell in notebook.grade_cells + notebook.task_cells:
+        Grade(cell_id=cell.id, notebook=submitted)
+    for cell in notebook.solution_cells + notebook.task_cells:
+        Comment(cell_id=cell.id, notebook=submitted)
+    gradebook.db.add(submitted)
+    gradebook.db.commit()
+    return submitted
+
+
+# --------------------------------------------------------------------------- transactions
+
+
+@contextlib.contextmanager
+def _one_transaction(gradebook: Gradebook):
+    """Run the block in one database transaction: the Gradebook's session is rebound to a
+    connection whose transaction we own, and its own commits become SAVEPOINT releases."""
+    engine = gradebook.engine
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "begin", _begin_immediate)
+    with engine.connect() as connection, connection.begin():
+        gradebook.db.remove()
+        gradebook.db.configure(bind=connection, join_transaction_mode="create_savepoint")
+        try:
+            yield
+        finally:
+            gradebook.db.remove()
+
+
+def _begin_immediate(connection) -> None:
+    """SQLAlchemy's pysqlite recipe: stop the driver's own BEGIN/COMMIT handling (it breaks
+    SAVEPOINTs) and take SQLite's write lock up front, so that two graders queue instead of
+    one failing halfway with "database is locked"."""
+    connection.connection.driver_connection.isolation_level = None
+    connection.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _create_if_missing(db_url: str, course_id: str) -> None:
+    """Create a SQLite gradebook whole: nbgrader creates its tables, alembic version and
+    course in separate commits, so it is built under a temporary name and hard-linked into
+    place (os.link never replaces a gradebook that another grader created meanwhile)."""
+    url = make_url(db_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    path = Path(url.database)
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # A name of our own (a grader killed here leaves it behind, never a half gradebook).
+    building = path.with_name(f".{path.name}.{uuid.uuid4().hex}.creating")
+    try:
+        # nbgrader asks the `alembic` command for the schema version: not on PATH unless the
+        # venv is activated. The same answer from alembic's API, only while creating.
+        with mock.patch.object(nbgrader.api, "get_alembic_version", _alembic_head):
+            building_url = url.set(database=str(building)).render_as_string(False)
+            Gradebook(building_url, course_id=course_id).close()
+        with contextlib.suppress(FileExistsError):
+            os.link(building, path)
+    finally:
+        building.unlink(missing_ok=True)
+
+
+def _alembic_head() -> str:
+    config = alembic.config.Config()
+    config.set_main_option("script_location", ALEMBIC_DIR)
+    return alembic.script.ScriptDirectory.from_config(config).get_current_head()
