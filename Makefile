@@ -14,10 +14,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONSTRAINTS := requirements/constraints.txt
 # Extra pytest flags, e.g. `make test PYTEST_ARGS="-m 'not slow'"`. The suite runs real
-# Jupyter kernels, so it is spread over all cores; loadgroup keeps one notebook's tests (which
-# share its executions) on one worker.
+# Jupyter kernels, so it is spread over all cores, a file per worker: a file's tests share
+# their notebook runs (xdist's loadgroup would be finer, but pytest 9.2 ignores its groups,
+# pytest-dev/pytest-xdist#1386).
 PYTEST_ARGS ?=
-PYTEST_PARALLEL ?= -n auto --dist loadgroup
+PYTEST_PARALLEL ?= -n auto --dist loadfile
 # Throwaway venv for `make lock`, so the lock never inherits the dev venv's leftovers.
 LOCK_VENV := build/lock-venv
 
