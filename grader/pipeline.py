@@ -113,6 +113,7 @@ class Job:
 
     submission: Submission
     source_path: Path
+    release_dir: Path  # the student's folder as released: the kernel's working files
     references: dict
     limits: Limits
     out_dir: Path
@@ -140,6 +141,7 @@ def plan(course: Course, submissions: Path) -> list[Job]:
                 Job(
                     sub,
                     course.source_path(sub.assignment),
+                    course.root / "notebooks" / sub.assignment,
                     references[sub.assignment],
                     course.limits,
                     course.autograded / student / sub.assignment,
@@ -159,9 +161,7 @@ def grade_job(job: Job) -> NotebookResult:
         result.exercises = [ExerciseResult(gid, 0.0, pts) for gid, pts in _test_cells(source)]
         result.problems.append(sub.problem)
     else:
-        graded = grade(
-            read(sub.path), source, job.references, job.source_path.parent, limits=job.limits
-        )
+        graded = grade(read(sub.path), source, job.references, job.release_dir, limits=job.limits)
         result.exercises = [
             ExerciseResult(e.grade_id, e.points, e.max_points, e.problems) for e in graded.exercises
         ]

@@ -24,7 +24,7 @@ def generate(assignment: str, release_directory: Path | None = None) -> None:
         assignment,
         "--force",
         "--no-db",
-        "--log-level=WARN",
+        "--log-level=ERROR",
     ]
     if release_directory is not None:
         command.append(f"--CourseDirectory.release_directory={release_directory}")

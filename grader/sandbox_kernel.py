@@ -229,9 +229,12 @@ def hide_repository() -> list[str]:
 
 def private_scratch() -> list[str]:
     """Empty /tmp and /dev/shm of our own (a student filling them fills 128 MiB of memory,
-    not the machine's), with the working directory, if under /tmp, bound back."""
+    not the machine's), with what lives under /tmp and is needed bound back: the working
+    directory, and the venv and course packages when the repository itself is under /tmp
+    (a CI checkout, say)."""
     cwd = os.getcwd()
-    mask("/tmp", [cwd] if cwd.startswith("/tmp/") else [], SCRATCH)
+    keep = [p for p in [cwd, *needed_paths()] if p.startswith("/tmp/")]
+    mask("/tmp", outermost(keep), SCRATCH)
     os.chdir(cwd)  # into the bound copy of itself, on the new mount
     if os.path.isdir("/dev/shm"):
         _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, SCRATCH)
