@@ -58,10 +58,15 @@ def time_nbgrader(submissions: Path, work: Path) -> float:
     shutil.copytree(submissions, course / "submitted")
     (course / "nbgrader_config.py").write_text(NBGRADER_CONFIG.format(root=str(course)))
     nbgrader = [sys.executable, "-m", "nbgrader"]
+    # nbgrader runs the `alembic` command when it creates a gradebook: the venv's bin first.
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     assignments = pipeline.Course().assignments()
     for a in assignments:
         subprocess.run(
-            [*nbgrader, "generate_assignment", a, "--log-level=ERROR"], cwd=course, check=True
+            [*nbgrader, "generate_assignment", a, "--log-level=ERROR"],
+            cwd=course,
+            check=True,
+            env=env,
         )
     start = time.perf_counter()
     for a in assignments:
@@ -70,6 +75,7 @@ def time_nbgrader(submissions: Path, work: Path) -> float:
             cwd=course,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            env=env,
         )
     return time.perf_counter() - start
 
@@ -96,10 +102,11 @@ def main() -> None:
         work = Path(tmp)
         submissions = sample_class(work, args.students)
         notebooks = len(list(submissions.glob("*/*/*.ipynb")))
+        students = len(list(submissions.iterdir()))
         ours = time_ours(submissions, work, args.workers)
         plain = time_nbgrader(submissions, work)
     print(
-        f"{len(list(submissions.iterdir()))} students, {notebooks} notebooks, "
+        f"{students} students, {notebooks} notebooks, "
         f"{args.workers} workers on {os.cpu_count()} cores"
     )
     print("| grader | autograde wall time | per notebook |")
