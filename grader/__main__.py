@@ -84,22 +84,28 @@ def _autograde(course, submissions, workers, scheduler, force):
         TextColumn("{task.description}"),
     )
     with Progress(*columns, console=console, transient=False) as bar:
-        jobs = len(pipeline.plan(course, submissions))
-        task = bar.add_task("", total=jobs)
+        task = bar.add_task("", total=None)
 
         def advance(result):
             bar.update(task, advance=1, description=f"{result.student}/{result.assignment}")
 
         return pipeline.autograde(
-            course, submissions, workers=workers, scheduler=scheduler, force=force, progress=advance
+            course,
+            submissions,
+            workers=workers,
+            scheduler=scheduler,
+            force=force,
+            progress=advance,
+            on_plan=lambda total: bar.update(task, total=total),
         )
 
 
 def cmd_feedback(course, args) -> int:
     from grader.feedback import write_feedback
 
+    sources = {a: pipeline.read(course.source_path(a)) for a in course.assignments()}
     for result in pipeline.results(course):
-        source = pipeline.read(course.source_path(result.assignment))
+        source = sources[result.assignment]
         out = course.feedback_dir / result.student / result.assignment / f"{result.notebook}.html"
         write_feedback(result, source, out)
     console.print(f"feedback written under {course.feedback_dir}")

@@ -208,29 +208,34 @@ def autograde(
     scheduler: str | None = None,
     force: bool = False,
     progress: Callable[[NotebookResult], None] | None = None,
+    on_plan: Callable[[int], None] | None = None,
 ) -> list[NotebookResult]:
     """Grade every notebook of every student, in parallel (threads driving kernel processes,
     or a Dask cluster), recording each in the gradebook as soon as it is done.
 
     Rerunnable: a notebook whose submission and references are unchanged since its recorded
-    result is not run again (``force`` regrades all); recording is idempotent.
+    result is not run again (``force`` regrades all); recording is idempotent. ``on_plan``
+    hears the number of notebooks once they are known (for a progress bar).
     """
     from grader.gradebook import record
 
     jobs = plan(course, submissions)
+    if on_plan:
+        on_plan(len(jobs))
+    sources = {a: read(course.source_path(a)) for a in course.assignments()}  # read once
     done, todo = [], []
     for job in jobs:
         previous = _previous(job)
         (done if previous is not None and not force else todo).append((job, previous))
     results = []
     for job, previous in done:
-        record(previous, course.db_url, read(job.source_path))
+        record(previous, course.db_url, sources[job.submission.assignment])
         results.append(previous)
         if progress:
             progress(previous)
     for job, result in _run([j for j, _ in todo], workers, scheduler):
         _save(job, result)
-        record(result, course.db_url, read(job.source_path))
+        record(result, course.db_url, sources[job.submission.assignment])
         results.append(result)
         if progress:
             progress(result)
