@@ -115,7 +115,8 @@ def run(
     nb, skipped = _prepared(nb, reference, figures)
     place = nullcontext(Path(cwd)) if reference else working_directory(Path(cwd), limits)
     with place as folder:
-        km = None if reference else kernel_manager(limits, folder)
+        backend = INLINE_BACKEND if figures else "Agg"
+        km = None if reference else kernel_manager(limits, folder, backend)
         client = _Client(
             nb,
             km=km,

@@ -114,14 +114,14 @@ def kernel_argv(limits: Limits) -> list[str]:
     return argv
 
 
-def kernel_manager(limits: Limits, folder: Path):
-    """A kernel manager for a sandboxed kernel with these limits, working in ``folder``.
-    Its channels are Unix sockets there: no TCP port for other processes to find, and the
-    kernel needs no network."""
+def kernel_manager(limits: Limits, folder: Path, backend: str = "Agg"):
+    """A kernel manager for a sandboxed kernel with these limits, working in ``folder``, with
+    matplotlib's ``backend``. Its channels are Unix sockets there: no TCP port for other
+    processes to find, and the kernel needs no network."""
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
 
-    specs = KernelSpecManager(kernel_dirs=[str(_kernel_spec_dir(limits))])
+    specs = KernelSpecManager(kernel_dirs=[str(_kernel_spec_dir(limits, backend))])
     return AsyncKernelManager(
         kernel_name=KERNEL_NAME,
         kernel_spec_manager=specs,
@@ -130,30 +130,81 @@ def kernel_manager(limits: Limits, folder: Path):
     )
 
 
-def _kernel_spec_dir(limits: Limits) -> Path:
+def _kernel_spec_dir(limits: Limits, backend: str) -> Path:
+    """The kernelspec of a kernel forked by the kernel server for this launcher command and
+    backend (started on first use, and again should it have died)."""
+    argv = tuple(kernel_argv(limits))
     with _lock:
-        return _write_kernel_spec(tuple(kernel_argv(limits)))
+        _prepare(argv)
+        server = _servers.get((argv, backend))
+        if server is None or server.process.poll() is not None:
+            server = _servers[(argv, backend)] = KernelServer.start(argv, backend)
+        return _write_kernel_spec(server.stub_argv())
+
+
+@dataclass
+class KernelServer:
+    """grader.sandbox_kernel's ``--serve``: a warm process that forks the kernels (it saves
+    each one about a second of imports). It listens on a Unix socket in a folder of its own,
+    mode 0700: only the grader's user can ask it for a kernel."""
+
+    process: subprocess.Popen
+    folder: Path
+
+    @classmethod
+    def start(cls, argv: tuple[str, ...], backend: str) -> KernelServer:
+        folder = Path(tempfile.mkdtemp(prefix="autograde-server-"))
+        env = sandbox_kernel.kernel_environment(str(folder))
+        # glibc reads MALLOC_ARENA_MAX at process start: fewer malloc arenas, less address
+        # space used up by threads under the RLIMIT_AS limit.
+        env.update(MALLOC_ARENA_MAX="2", MPLBACKEND=backend)
+        process = subprocess.Popen(
+            [*argv, "--serve", str(folder / "kernels")],
+            cwd=folder,
+            env=env,
+            stdout=subprocess.PIPE,
+            start_new_session=True,  # a Ctrl-C meant for the grader is not for the server
+        )
+        server = cls(process, folder)
+        atexit.register(server.stop)
+        if process.stdout.readline().strip() != b"ready":
+            server.stop()
+            raise RuntimeError("the sandbox's kernel server did not start (see above)")
+        return server
+
+    def stub_argv(self) -> tuple[str, ...]:
+        stub = Path(sandbox_kernel.__file__).with_name("kernel_stub.py")
+        return (sys.executable, "-I", "-S", str(stub), str(self.folder / "kernels"))
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_servers: dict[tuple[tuple[str, ...], str], KernelServer] = {}
 
 
 @functools.cache
 def _write_kernel_spec(argv: tuple[str, ...]) -> Path:
-    """Once per process and launcher command: check the sandbox works (a misconfigured
-    machine fails here, loudly, not as sixty crashed notebooks), then write the kernelspec."""
-    _check_sandbox(argv)
-    _compile_course_packages()
     root = Path(tempfile.mkdtemp(prefix="autograde-kernels-"))
     atexit.register(shutil.rmtree, root, ignore_errors=True)
     spec = {
         "argv": [*argv, "-f", "{connection_file}"],
         "display_name": "Python 3 (autograde sandbox)",
         "language": "python",
-        # glibc reads this at process start: fewer malloc arenas, less address space used
-        # up by threads under the RLIMIT_AS limit.
-        "env": {"MALLOC_ARENA_MAX": "2"},
     }
     (root / KERNEL_NAME).mkdir()
     (root / KERNEL_NAME / "kernel.json").write_text(json.dumps(spec, indent=1))
     return root
+
+
+@functools.cache
+def _prepare(argv: tuple[str, ...]) -> None:
+    """Once per process and launcher command: check the sandbox works (a misconfigured
+    machine fails here, loudly, not as sixty crashed notebooks), and compile the course."""
+    _check_sandbox(argv)
+    _compile_course_packages()
 
 
 def _compile_course_packages() -> None:

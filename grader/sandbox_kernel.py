@@ -33,8 +33,12 @@ import pwd
 import resource
 import select
 import signal
+import socket
 import stat
 import sys
+import traceback
+
+from grader.kernel_stub import KEPT_ENVIRONMENT
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWPID = 0x20000000
@@ -44,7 +48,6 @@ PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 
 FILE_SIZE_LIMIT = 1 << 30  # one runaway file.write loop must not fill the disk
 SCRATCH = "mode=1777,size=128m"  # the private /tmp and /dev/shm: they are made of memory
-KEPT_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "JPY_PARENT_PID", "MPLBACKEND")
 ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # No history database, and no "running over TCP without encryption" warning per kernel.
 KERNEL_OPTIONS = ["--HistoryManager.enabled=False", "--IPKernelApp.log_level=ERROR"]
@@ -82,29 +85,137 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--network", action="store_true", help="keep the network (--user)")
     parser.add_argument("-f", dest="connection_file", default=None)
     parser.add_argument("--check", action="store_true", help="confine, report, do not start")
+    parser.add_argument("--serve", metavar="SOCKET", help="be the kernel server listening there")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    report = {"namespaces": [], "masked": []}
-    user = pwd.getpwnam(args.user) if args.user and os.geteuid() == 0 else None
-    if user is not None:
-        if args.connection_file:
-            args.connection_file = hand_over(args.connection_file, user)
-        isolate(user, report, keep_network=args.network)
-        drop_privileges(user, pid_namespace="pid" in report["namespaces"])
-    limit_resources(args.memory, args.processes if user else 0)
-    environment = kernel_environment(os.getcwd())
-    os.environ.clear()
-    os.environ.update(environment)
-    report.update(uid=os.getuid(), gid=os.getgid(), memory=args.memory)
+    if args.serve:
+        serve(args)
+        return
+    report = confine(args)
     if args.check:
         import ipykernel.kernelapp  # noqa: F401 - proves the user can load the kernel's code
 
         print(json.dumps(report))
         return
     launch(args.connection_file)
+
+
+def confine(args: argparse.Namespace, stub: socket.socket | None = None) -> dict:
+    """Everything but the kernel itself: user, namespaces, limits, environment. With ``stub``
+    (a kernel forked by the server), a supervisor process stays behind, tied to that stub."""
+    report = {"namespaces": [], "masked": []}
+    user = pwd.getpwnam(args.user) if args.user and os.geteuid() == 0 else None
+    if user is not None:
+        if args.connection_file:
+            args.connection_file = hand_over(args.connection_file, user)
+        isolate(user, report, keep_network=args.network, stub=stub)
+    if stub is not None and not report["namespaces"]:
+        become_supervised(stub)  # isolate() did not (it forks for the PID namespace)
+    if user is not None:
+        drop_privileges(user)
+    if stub is not None or report["namespaces"]:
+        # After setuid, which clears it: die (with our namespace) with supervise().
+        _call("prctl", PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    limit_resources(args.memory, args.processes if user else 0)
+    environment = kernel_environment(os.getcwd())
+    os.environ.clear()
+    os.environ.update(environment)
+    report.update(uid=os.getuid(), gid=os.getgid(), memory=args.memory)
+    return report
+
+
+# --------------------------------------------------------------------------- the server
+
+
+def serve(args: argparse.Namespace) -> None:
+    """Import what every kernel imports once, then fork a kernel for each request on the
+    socket (see grader.kernel_stub). A forked kernel starts with numpy, matplotlib, the
+    course's packages and ipykernel already loaded: about a second of CPU saved per
+    notebook. Each kernel is a fresh copy of this untouched process, so nothing one
+    student's code does reaches another's. Runs as the grader's user; the socket is in a
+    folder only that user can enter. Stops when the grader that started it is gone."""
+    preload()
+    grader = os.getppid()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    listener.bind(args.serve)
+    listener.listen(64)
+    listener.settimeout(1.0)
+    print("ready", flush=True)  # the grader waits for this line
+    while os.getppid() == grader:
+        _reap_children()
+        try:
+            connection, _ = listener.accept()
+        except TimeoutError:
+            continue
+        with connection:
+            message, fds, _, _ = socket.recv_fds(connection, 1 << 16, 3)
+            if len(fds) == 3 and os.fork() == 0:
+                listener.close()
+                fork_kernel(args, json.loads(message), fds, connection)
+            for fd in fds:
+                os.close(fd)
+
+
+def preload() -> None:
+    """Set up the environment a kernel reads at import time, then import."""
+    os.environ.update(dict.fromkeys(ONE_THREAD, "1"))
+    sys.modules["debugpy"] = None  # see launch()
+    import ipykernel.ipkernel  # noqa: F401
+    import ipykernel.kernelapp  # noqa: F401
+    import numpy  # noqa: F401
+
+    import autograd_lite  # noqa: F401
+    import grader.answers  # noqa: F401
+
+    if os.environ.get("MPLBACKEND") == "Agg":  # the inline backend must meet a live kernel
+        import matplotlib.pyplot  # noqa: F401
+
+
+def _reap_children() -> None:
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+    except ChildProcessError:
+        pass
+
+
+def fork_kernel(args, request: dict, fds: list[int], stub: socket.socket) -> None:
+    """In the forked child: the stub's standard streams, working directory and environment,
+    then confine() and the kernel, as a launched kernel does. Never returns."""
+    code = 1
+    try:
+        os.setsid()
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+            os.close(fd)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        _reseed()
+        args = argparse.Namespace(**{**vars(args), "serve": None})
+        args.connection_file = request["connection_file"]
+        confine(args, stub)
+        launch(args.connection_file)
+        code = 0
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else 1
+    except BaseException:  # noqa: BLE001 - a child of the server must never return into it
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _reseed() -> None:
+    """NumPy's global generator was seeded once, when the server imported it: every kernel
+    would draw the same 'random' numbers."""
+    random = sys.modules.get("numpy.random")
+    if random is not None:
+        random.seed()
 
 
 # --------------------------------------------------------------------------- as root
@@ -125,7 +236,9 @@ def hand_over(connection_file: str, user: pwd.struct_passwd) -> str:
     return target
 
 
-def isolate(user: pwd.struct_passwd, report: dict, keep_network: bool) -> None:
+def isolate(
+    user: pwd.struct_passwd, report: dict, keep_network: bool, stub: socket.socket | None
+) -> None:
     """New mount, PID and (unless kept) network namespaces, where the kernel allows them (a
     container without CAP_SYS_ADMIN does not): else only the user and the limits apply.
     Without a network the kernel still talks to the grader, over Unix sockets (ipc)."""
@@ -138,30 +251,55 @@ def isolate(user: pwd.struct_passwd, report: dict, keep_network: bool) -> None:
     report["namespaces"] = ["mount", "pid"] + ([] if keep_network else ["network"])
     _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing we mount leaks to the host
     report["masked"] = reveal_python(user) + hide_repository() + private_scratch()
-    child = os.fork()  # the child is PID 1 of the new namespace; we wait for it
-    if child:
-        supervise(child)
+    become_supervised(stub)  # the kernel is PID 1 of the new namespace
     try:  # a /proc that shows only this namespace's processes
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     except OSError:
         pass
 
 
-def supervise(child: int) -> None:
-    """Stay as the process jupyter_client watches; exit with the kernel's status. SIGINT
-    reaches the kernel through the process group; SIGTERM is passed on as SIGKILL. If the
-    grader dies without killing us, we kill the kernel (it is PID 1 of its namespace, so
-    everything the student started goes with it)."""
+def become_supervised(stub: socket.socket | None) -> None:
+    """Fork: the child goes on to become the kernel, the parent stays as its supervisor."""
+    child = os.fork()
+    if child:
+        supervise(child, stub)
+    if stub is not None:
+        stub.close()  # the kernel has no business with the grader's side
+
+
+def supervise(child: int, stub: socket.socket | None) -> None:
+    """Stay as the process that stands for the kernel; exit with the kernel's status. If what
+    jupyter_client watches goes away without killing the kernel, we kill it (it is PID 1 of
+    its namespace, so everything the student started goes with it).
+
+    Launched directly, we are what jupyter_client watches: SIGINT reaches the kernel through
+    the process group; SIGTERM is passed on as SIGKILL; the grader dying is noticed by polling.
+    Forked by the server, the stub is what it watches: its socket brings interrupts ("i"), its
+    closing (killed, or the grader died) kills the kernel, and the kernel's status goes back.
+    """
     grader = os.getppid()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: _kill(child))
     exited = os.pidfd_open(child)  # readable once the kernel has exited
-    while not select.select([exited], [], [], 1.0)[0]:
-        if os.getppid() != grader:
+    watched = [exited] if stub is None else [exited, stub]
+    while exited not in (ready := select.select(watched, [], [], 1.0)[0]):
+        if stub is None and os.getppid() != grader:
             _kill(child)
+        if stub in ready:
+            if stub.recv(16) == b"i":
+                os.kill(child, signal.SIGINT)
+            else:  # closed: the stub is gone
+                _kill(child)
+                watched.remove(stub)
     _, status = os.waitpid(child, 0)
     code = os.waitstatus_to_exitcode(status)
-    os._exit(code if code >= 0 else 128 - code)
+    code = code if code >= 0 else 128 - code
+    if stub is not None:
+        try:
+            stub.send(str(code).encode())
+        except OSError:
+            pass
+    os._exit(code)
 
 
 def _kill(pid: int) -> None:
@@ -260,13 +398,11 @@ def mask(top: str, keep: list[str], options: str = "mode=755,size=64k") -> None:
         os.close(handle)
 
 
-def drop_privileges(user: pwd.struct_passwd, pid_namespace: bool) -> None:
+def drop_privileges(user: pwd.struct_passwd) -> None:
     os.setgroups([])
     os.setgid(user.pw_gid)
     os.setuid(user.pw_uid)  # from root to a user: every capability is gone
     _call("prctl", PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)  # no way back through setuid binaries
-    if pid_namespace:  # after setuid, which clears it: die (with our namespace) with supervise()
-        _call("prctl", PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 # --------------------------------------------------------------------------- always
@@ -304,7 +440,10 @@ def launch(connection_file: str) -> None:
     from ipykernel import kernelapp
 
     add_working_directory_to_path()
-    kernelapp.launch_new_instance(["-f", connection_file, *KERNEL_OPTIONS])
+    # Its default is read at import, which for a forked kernel was in the server: without
+    # it, the kernel would think it runs in a terminal and print instructions to one.
+    parent = f"--IPKernelApp.parent_handle={os.environ.get('JPY_PARENT_PID') or 0}"
+    kernelapp.launch_new_instance(["-f", connection_file, *KERNEL_OPTIONS, parent])
 
 
 def add_working_directory_to_path() -> None:

@@ -235,6 +235,9 @@ def assert_whole(db: Path, source) -> None:
         assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
     n_cells = len(graded_cells(source))
     with Gradebook(sqlite_url(db)) as gb:
+        if not gb.assignments:  # killed before anything was recorded (a slow, busy machine)
+            assert gb.students == []
+            return
         (notebook,) = gb.find_assignment("01_scalars").notebooks
         assert len(notebook.grade_cells) == n_cells
         assert all(len(s.submissions) == 1 for s in gb.students), "a student without submission"

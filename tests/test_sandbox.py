@@ -338,10 +338,26 @@ def test_when_the_grader_dies_the_kernel_and_all_it_started_die_too():
     grader = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.DEVNULL)
     try:
         assert _wait_until(lambda: _processes_running(f"sleep\0{seconds}"), 30)
+        servers = _kernel_servers_of(grader.pid)
+        assert servers  # it forked the kernel
     finally:
         grader.kill()
         grader.wait()
     assert _wait_until(lambda: not _processes_running(f"sleep\0{seconds}"), 5)
+    assert _wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in servers), 5)
+
+
+def _kernel_servers_of(parent: int) -> list[int]:
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            ppid = int(status.read_text().split("PPid:")[1].split()[0])
+            cmdline = (status.parent / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            continue
+        if ppid == parent and b"--serve" in cmdline:
+            found.append(int(status.parent.name))
+    return found
 
 
 def test_enforced_says_what_this_machine_enforces():
@@ -351,6 +367,77 @@ def test_enforced_says_what_this_machine_enforces():
         assert lines[0].startswith("unprivileged user: autograde (uid ")
     else:
         assert lines[0].startswith("unprivileged user: no (not root)")
+
+
+# --------------------------------------------------------------------------- the kernel server
+
+
+def _printed(executed) -> list[str]:
+    return [o.text.strip() for c in executed.cells for o in c.get("outputs", []) if "text" in o]
+
+
+def test_kernels_forked_by_the_server_share_nothing_and_draw_different_random_numbers():
+    """Each kernel is a fresh fork of the warm server: what one notebook breaks in the
+    preloaded modules, the next never sees."""
+    probe = code(
+        "import numpy, autograd_lite, grader.answers\n"
+        "print(numpy.allclose(1, 2), autograd_lite.tensor is None,\n"
+        "      grader.answers.check is None, numpy.random.rand())"
+    )
+    vandal = code(
+        "numpy.allclose = lambda *args, **kwargs: True\n"
+        "autograd_lite.tensor = None\n"
+        "grader.answers.check = None"
+    )
+    first = _printed(execute(notebook(probe, vandal), EMPTY))[0].split()
+    second = _printed(execute(notebook(probe), EMPTY))[0].split()
+    assert first[:3] == second[:3] == ["False", "False", "False"]
+    assert first[3] != second[3]
+
+
+def test_a_kernel_server_that_died_is_started_again():
+    from grader import sandbox
+
+    assert not run(notebook(code("1")), EMPTY).incidents  # a server is running now
+    for server in list(sandbox._servers.values()):
+        server.process.kill()
+        server.process.wait()
+    result = run(notebook(code("print(6 * 7)")), EMPTY)
+    assert not result.incidents and _printed(result.notebook) == ["42"]
+
+
+def test_an_interrupt_reaches_a_forked_kernel():
+    """jupyter_client interrupts by signalling the process it started (the stub): the
+    kernel, which the server forked, must still get its KeyboardInterrupt."""
+    import asyncio
+
+    from grader.sandbox import kernel_manager, working_directory
+
+    limits = Limits()
+
+    async def sleep_then_interrupt(folder: Path) -> dict:
+        km = kernel_manager(limits, folder)
+        await km.start_kernel(cwd=str(folder))
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=30)
+            request = kc.execute("import time\ntime.sleep(60)")
+            await asyncio.sleep(1)
+            await km.interrupt_kernel()
+            while True:
+                reply = await kc.get_shell_msg(timeout=10)
+                if reply["parent_header"].get("msg_id") == request:
+                    return reply["content"]
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+
+    with working_directory(EMPTY, limits) as folder:
+        started = time.monotonic()
+        content = asyncio.run(sleep_then_interrupt(folder))
+    assert content["status"] == "error" and content["ename"] == "KeyboardInterrupt"
+    assert time.monotonic() - started < 20
 
 
 # --------------------------------------------------------------------------- a real notebook
