@@ -1,7 +1,10 @@
 """Where and how a student's notebook runs: limits, the sandbox user, its kernel and its files.
 
-A student's kernel is started by grader.sandbox_kernel (see there for what it does to itself)
-through a kernelspec written to a private temporary directory. When the grader runs as root,
+A student's kernel is forked by a kernel server (grader.sandbox_kernel ``--serve``, one per
+grader process, with numpy, matplotlib, ipykernel and the course already imported), which
+confines each fork the way a directly launched kernel confines itself (see there); jupyter_client
+starts a tiny stub (grader.kernel_stub) that asks for the fork and stands for it, through a
+kernelspec written to a private temporary directory. When the grader runs as root,
 that kernel runs as an unprivileged user (``autograde``, created on first use), in a fresh
 working directory owned by that user, and ``protect()`` keeps the solutions, references and
 gradebook out of its reach. Not as root, the limits still apply but the kernel is the

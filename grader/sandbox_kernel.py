@@ -1,6 +1,7 @@
-"""The sandboxed kernel's launcher (the argv of the sandbox kernelspec, see grader.sandbox):
+"""The sandboxed kernel: launcher and kernel server (see grader.sandbox).
 
     python -I -m grader.sandbox_kernel --memory BYTES [--user NAME --processes N] -f CONNECTION
+    python -I -m grader.sandbox_kernel --memory BYTES [--user NAME ...] --serve SOCKET
 
 It starts as the grader's user, confines itself, then becomes the IPython kernel in the same
 process. As root with ``--user``:
@@ -21,6 +22,10 @@ thread, matplotlib on Agg, and an environment scrubbed of the grader's variables
 ``-I`` (isolated mode) matters: the working directory is the student's, and nothing in it may
 be imported while this code still runs as root. ``--check`` does everything but start the
 kernel and prints what it enforced, as JSON (grader.sandbox runs it once per process).
+
+``--serve SOCKET`` is how the grader uses it: a server that imports the kernel's modules once
+and then, per request of grader.kernel_stub, forks a child that does all of the above (in its
+own session, with the stub's working directory, streams and environment) and becomes the kernel.
 """
 
 from __future__ import annotations
