@@ -138,10 +138,11 @@ def _kernel_spec_dir(limits: Limits, backend: str) -> Path:
     backend (started on first use, and again should it have died)."""
     argv = tuple(kernel_argv(limits))
     with _lock:
-        _prepare(argv)
         server = _servers.get((argv, backend))
         if server is None or server.process.poll() is not None:
             server = _servers[(argv, backend)] = KernelServer.start(argv, backend)
+        _prepare(argv)  # while the server imports
+        server.wait_until_ready()
         return _write_kernel_spec(server.stub_argv())
 
 
@@ -153,6 +154,7 @@ class KernelServer:
 
     process: subprocess.Popen
     folder: Path
+    ready: bool = False
 
     @classmethod
     def start(cls, argv: tuple[str, ...], backend: str) -> KernelServer:
@@ -170,10 +172,15 @@ class KernelServer:
         )
         server = cls(process, folder)
         atexit.register(server.stop)
-        if process.stdout.readline().strip() != b"ready":
-            server.stop()
-            raise RuntimeError("the sandbox's kernel server did not start (see above)")
         return server
+
+    def wait_until_ready(self) -> None:
+        if self.ready:
+            return
+        if self.process.stdout.readline().strip() != b"ready":
+            self.stop()
+            raise RuntimeError("the sandbox's kernel server did not start (see above)")
+        self.ready = True
 
     def stub_argv(self) -> tuple[str, ...]:
         stub = Path(sandbox_kernel.__file__).with_name("kernel_stub.py")
