@@ -158,7 +158,7 @@ class KernelServer:
 
     @classmethod
     def start(cls, argv: tuple[str, ...], backend: str) -> KernelServer:
-        folder = Path(tempfile.mkdtemp(prefix="autograde-server-"))
+        folder = _private_dir("server")
         env = sandbox_kernel.kernel_environment(str(folder))
         # glibc reads MALLOC_ARENA_MAX at process start: fewer malloc arenas, less address
         # space used up by threads under the RLIMIT_AS limit.
@@ -197,8 +197,7 @@ _servers: dict[tuple[tuple[str, ...], str], KernelServer] = {}
 
 @functools.cache
 def _write_kernel_spec(argv: tuple[str, ...]) -> Path:
-    root = Path(tempfile.mkdtemp(prefix="autograde-kernels-"))
-    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    root = _private_dir("kernels")
     spec = {
         "argv": [*argv, "-f", "{connection_file}"],
         "display_name": "Python 3 (autograde sandbox)",
@@ -215,6 +214,32 @@ def _prepare(argv: tuple[str, ...]) -> None:
     machine fails here, loudly, not as sixty crashed notebooks), and compile the course."""
     _check_sandbox(argv)
     _compile_course_packages()
+    _remove_stale_dirs()
+
+
+def _private_dir(kind: str) -> Path:
+    """A temporary folder (mode 0700) named after this process, removed when it exits."""
+    folder = Path(tempfile.mkdtemp(prefix=f"autograde-{kind}-{os.getpid()}-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+def _remove_stale_dirs() -> None:
+    """What graders killed with SIGKILL left behind (their atexit never ran)."""
+    for folder in Path(tempfile.gettempdir()).glob("autograde-*-*-*"):
+        pid = folder.name.split("-")[2]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def _compile_course_packages() -> None:
@@ -305,9 +330,8 @@ def _runs_dir() -> Path:
 def _make_runs_dir() -> Path:
     """One parent per process, mode 0711: each kernel can enter its own run directory
     (random name) but cannot list the others'."""
-    folder = Path(tempfile.mkdtemp(prefix="autograde-runs-"))
+    folder = _private_dir("runs")
     folder.chmod(0o711)
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     return folder
 
 

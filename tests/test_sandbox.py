@@ -440,6 +440,22 @@ def test_an_interrupt_reaches_a_forked_kernel():
     assert time.monotonic() - started < 20
 
 
+def test_folders_left_by_a_killed_grader_are_removed_by_the_next_one():
+    from grader import sandbox
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # its pid names no live process now
+    stale = Path(tempfile.mkdtemp(prefix=f"autograde-runs-{dead.pid}-"))
+    (stale / "run-x").mkdir()
+    live = Path(tempfile.mkdtemp(prefix=f"autograde-runs-{os.getppid()}-"))
+    try:
+        sandbox._remove_stale_dirs()
+        assert not stale.exists() and live.exists()
+    finally:
+        shutil.rmtree(stale, ignore_errors=True)
+        shutil.rmtree(live, ignore_errors=True)
+
+
 # --------------------------------------------------------------------------- a real notebook
 
 
