@@ -14,6 +14,7 @@ from . import (
     _ops,  # noqa: F401 - binds the operations to Tensor
     autograd,
     cuda,
+    linalg,
 )
 from ._creation import (
     arange,
@@ -81,6 +82,7 @@ from ._ops import (
     argmax,
     argmin,
     bmm,
+    broadcast_shapes,
     broadcast_to,
     cat,
     ceil,
@@ -95,6 +97,9 @@ from ._ops import (
     count_nonzero,
     cumprod,
     cumsum,
+    det,
+    diag,
+    diagonal,
     div,
     divide,
     dot,
@@ -112,6 +117,7 @@ from ._ops import (
     ger,
     gt,
     inner,
+    inverse,
     isclose,
     isfinite,
     isinf,
@@ -168,6 +174,7 @@ from ._ops import (
     t,
     tan,
     tanh,
+    trace,
     transpose,
     true_divide,
     trunc,

@@ -162,7 +162,7 @@ class Node:
     _pre_hooks = None
     _retained = None  # weak references to tensors that asked for retain_grad()
     _output_meta = None
-    _plan_cache = None  # (targets, needed, dependencies) of the graph below, see _plan
+    _plan_cache = None  # the plan from this node down, see _plan
     _name = "Node"
     saved_names: tuple = ()  # names of saved values, as torch's ``_saved_<name>`` attributes
     num_outputs = 1
@@ -205,16 +205,15 @@ class Node:
             values["result"] = self._rebuild_result()
         return values
 
-    def __getattr__(self, attr):
-        # torch exposes saved values as grad_fn._saved_self, ._saved_result, ...
-        if attr.startswith("_saved_"):
-            key = attr[len("_saved_") :]
-            if self._freed:
-                raise RuntimeError(SECOND_BACKWARD)
-            values = self.saved_values()
-            if key in values:
-                return values[key]
-        raise AttributeError(f"'{self._name}' object has no attribute '{attr}'")
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "_name" in cls.__dict__:  # the class is named as torch's (type(), error messages)
+            cls.__name__ = cls.__qualname__ = cls._name.rsplit("::", 1)[-1]
+        # torch exposes saved values as grad_fn._saved_self, ._saved_result, ...: properties,
+        # not a __getattr__ (with one, Python's fast paths for attribute access are off).
+        for key in cls.saved_names:
+            if not hasattr(cls, f"_saved_{key}"):
+                setattr(cls, f"_saved_{key}", _saved_value(key))
 
     # -- saving for backward ----------------------------------------------------------------
     def save(self, *values) -> None:
@@ -242,9 +241,10 @@ class Node:
         versions = self._saved_versions
         if versions is None:  # saved unmodified, the usual case: one check per value
             for value in saved:
-                cell = getattr(value, "_version_cell", None)
-                if cell is not None and cell[0]:
-                    break
+                if value is not None:  # (None: an input the rule does not need)
+                    cell = getattr(value, "_version_cell", None)
+                    if cell is not None and cell[0]:
+                        break
             else:
                 return saved
         for i, value in enumerate(saved):
@@ -293,6 +293,21 @@ class Node:
             self._pre_hooks = []
         self._pre_hooks.append(hook)
         return _RemovableHandle(self._pre_hooks, hook)
+
+
+def _saved_value(key: str) -> property:
+    def get(node):
+        if node._freed:
+            raise RuntimeError(SECOND_BACKWARD)
+        values = node.saved_values()
+        if key in values:
+            return values[key]
+        raise AttributeError(f"'{node._name}' object has no attribute '_saved_{key}'")
+
+    return property(get, doc=f"The saved value ``{key}`` (torch's ``_saved_{key}``).")
+
+
+Node._saved_result = _saved_value("result")
 
 
 def version_cell(t) -> list:
@@ -427,21 +442,8 @@ def _modified_error(tensor, now: int, expected: int, grad_fn) -> RuntimeError:
 
 
 def topological_order(roots) -> list:
-    """Nodes reachable from ``roots``, each after every node that feeds it a gradient.
-
-    For inspection and tools (viz); the backward pass itself counts dependencies instead.
-    """
-    dependencies = _count_dependencies(roots)
-    order, ready = [], [r for r in dict.fromkeys(roots) if not dependencies.get(r)]
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        for child in node._next:
-            if child is not None:
-                dependencies[child] -= 1
-                if not dependencies[child]:
-                    ready.append(child)
-    return order
+    """Nodes reachable from ``roots``, each after every node that feeds it a gradient."""
+    return list(_counted_down(roots, _count_dependencies(roots)))
 
 
 def _count_dependencies(roots) -> dict:
@@ -465,14 +467,33 @@ def _count_dependencies(roots) -> dict:
     return dependencies
 
 
-def _plan_captures(roots, captures) -> tuple:
-    """For autograd.grad: the nodes that must run, and dependencies counted among them only.
+def _counted_down(roots, dependencies: dict):
+    """The nodes in an order they can run in: each once every node that feeds it has run.
+
+    A generator, so that a pass works the order out as it goes: a node's children are counted
+    down when the pass asks for the next node.  Uses the counts up; the keys (the nodes a
+    gradient may be sent to) stay.
+    """
+    ready = [r for r in dict.fromkeys(roots) if dependencies.get(r) == 0]
+    while ready:
+        node = ready.pop()
+        yield node
+        for child in node._next:
+            left = dependencies.get(child)
+            if left is not None:  # None: no edge, or a node outside the plan
+                dependencies[child] = left - 1
+                if left == 1:
+                    ready.append(child)
+
+
+def _plan_captures(roots, targets) -> tuple:
+    """For autograd.grad: only the nodes that lead to a captured edge (``targets``) take part.
 
     A node must run when one of its children can reach a captured edge; sweeping a topological
     order from the leaves up decides that for every node in one pass.
     """
-    targets = {node for node, _ in captures}
-    order = topological_order(roots)
+    dependencies = _count_dependencies(roots)
+    order = list(_counted_down(roots, dict(dependencies)))
     reaches = set()
     needed = set()
     for node in reversed(order):  # children first
@@ -484,66 +505,67 @@ def _plan_captures(roots, captures) -> tuple:
         else:
             if node in targets:
                 reaches.add(node)
+    if len(reaches) == len(order):  # the usual case: all of the graph leads to a captured edge
+        return order, dependencies, needed
     dependencies = {root: 0 for root in roots if root in reaches}
     for node in needed:
         for child in node._next:
             if child in reaches:
                 dependencies[child] = dependencies.get(child, 0) + 1
-    return needed, dependencies
+    return _counted_down(roots, dependencies), dependencies, needed
 
 
-def _plan(root_nodes, captures, cache: bool) -> tuple:
-    """``(needed, dependencies)`` for a pass from ``root_nodes`` (needed is None: run all).
+def _plan(root_nodes, targets, cache: bool) -> tuple:
+    """``(order, receivers, needed)`` for a pass from ``root_nodes``: the nodes in the order
+    they run, the nodes a gradient may be sent to, and those whose rule runs (None: all).
 
     Loops that build a Hessian or a Jacobian row by row walk one retained graph again and again,
     from a fresh root above it (``grad(g[i], x)``) or from the same root (``y.backward(v)``).
-    So with ``retain_graph`` the plan is kept on the single root, or on the one node below a
-    fresh root, and a row costs a dict copy instead of three walks. Sound because a node's
-    edges never change once it exists; the cache goes when the graph goes.
+    So with ``retain_graph`` the order is kept on the single root, or on the one node below a
+    fresh root, and a row reuses it instead of counting again. Sound because a node's edges
+    never change once it exists; the cache goes when the graph goes.
     """
-    targets = None if captures is None else frozenset(node for node, _ in captures)
     if not cache or len(root_nodes) != 1:
-        return _fresh_plan(root_nodes, targets, captures)
+        return _fresh_plan(root_nodes, targets)
     root = root_nodes[0]
     children = {child for child in root._next if child is not None}
     if len(children) != 1 or (targets is not None and root in targets):
-        return _cached_plan(root, targets, captures)
+        return _cached_plan(root, targets)
     (child,) = children
-    needed, dependencies = _cached_plan(child, targets, captures)
-    if child not in dependencies:  # nothing below leads to a captured edge
-        return needed, {}
-    dependencies[child] += root._next.count(child)
-    dependencies[root] = 0
-    return (None if needed is None else needed | {root}), dependencies
+    order, receivers, needed = _cached_plan(child, targets)
+    if not order:  # nothing below leads to a captured edge
+        return order, receivers, needed
+    # The root runs first and sends its gradients to the child alone: then all goes as below.
+    return [root, *order], receivers, (None if needed is None else needed | {root})
 
 
-def _cached_plan(node, targets, captures) -> tuple:
-    """The plan below ``node``, computed once per retained graph; fresh copies each call."""
+def _cached_plan(node, targets) -> tuple:
+    """The plan from ``node`` down, worked out once per retained graph."""
     cached = node._plan_cache
     if cached is None or cached[0] != targets:
-        needed, dependencies = _fresh_plan([node], targets, captures)
-        # Kept without the node itself: a node referring to itself would be a reference cycle.
-        cached = (
+        order, receivers, needed = _fresh_plan([node], targets)
+        order = list(order)
+        # Kept without the node itself (order[0], if it takes part): a node referring to itself
+        # would be a reference cycle.
+        cached = node._plan_cache = (
             targets,
-            None if needed is None else needed - {node},
-            needed is not None and node in needed,
-            {other: n for other, n in dependencies.items() if other is not node},
-            dependencies.get(node),
+            order[1:] if order else None,
+            frozenset(receivers) - {node},
+            None if needed is None else (needed - {node}, node in needed),
         )
-        node._plan_cache = cached
-    _, needed, node_needed, dependencies, node_dependencies = cached
-    dependencies = dict(dependencies)
-    if node_dependencies is not None:
-        dependencies[node] = node_dependencies
-    if node_needed:
-        needed = needed | {node}
-    return needed, dependencies
+    _, below, receivers, needed = cached
+    if below is None:
+        return [], receivers, None
+    if needed is not None:
+        needed = needed[0] | {node} if needed[1] else needed[0]
+    return [node, *below], receivers | {node}, needed
 
 
-def _fresh_plan(root_nodes, targets, captures) -> tuple:
-    if targets is None:
-        return None, _count_dependencies(root_nodes)
-    return _plan_captures(root_nodes, captures)
+def _fresh_plan(root_nodes, targets) -> tuple:
+    if targets is not None:
+        return _plan_captures(root_nodes, targets)
+    dependencies = _count_dependencies(root_nodes)
+    return _counted_down(root_nodes, dependencies), dependencies, None
 
 
 def _add(buffers: dict, node, nr: int, grad) -> None:
@@ -587,10 +609,8 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, captures=None
     buffers: dict = {}
     for (node, nr), grad in zip(roots, root_grads):
         _add(buffers, node, nr, grad)
-    root_nodes = [node for node, _ in roots]
-    needed, dependencies = _plan(root_nodes, captures, cache=retain_graph)
-    targets = None if captures is None else {node for node, _ in captures}
-    ready = [r for r in dict.fromkeys(root_nodes) if dependencies.get(r) == 0]
+    targets = None if captures is None else frozenset(node for node, _ in captures)
+    order, receivers, needed = _plan([node for node, _ in roots], targets, cache=retain_graph)
 
     previous_mode = _GradMode.enabled
     _GradMode.enabled = create_graph
@@ -599,52 +619,50 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, captures=None
     collecting = gc.isenabled()
     gc.disable()
     try:
-        while ready:
-            node = ready.pop()
+        for node in order:
             grads = buffers.pop(node, None)
+            if grads is None:  # only None reached it: nothing to do
+                continue
+            # One node's turn, inline (it runs for every node of every pass): hooks, the
+            # captured and retained gradients, then the node's gradient rule.
+            if node._pre_hooks:
+                grads = _run_hooks(node._pre_hooks, grads)
+            if targets is not None and node in targets:
+                _capture(captures, node, grads)
+            if node._retained:  # torch fills retained grads in autograd.grad() too
+                _fill_retained(node, grads, create_graph)
             input_grads = None
-            if grads is not None:
-                # One node's turn, inline (it runs for every node of every pass): hooks, the
-                # captured and retained gradients, then the node's gradient rule.
-                if node._pre_hooks:
-                    grads = _run_hooks(node._pre_hooks, grads)
-                if targets is not None and node in targets:
-                    _capture(captures, node, grads)
-                if node._retained:  # torch fills retained grads in autograd.grad() too
-                    _fill_retained(node, grads, create_graph)
-                if node.__class__ is AccumulateGrad:
-                    if accumulate:
-                        node.accumulate(grads, create_graph)
-                elif needed is None or node in needed:
-                    if node.num_outputs > 1:
-                        grads = node.materialize(grads)
-                    input_grads = node.gradient(grads)
-                if AnomalyMode.enabled and AnomalyMode.check_nan and input_grads is not None:
-                    _check_nan(node, input_grads)
-                if not retain_graph:
-                    node.release()
+            if node.__class__ is AccumulateGrad:
+                if accumulate:
+                    node.accumulate(grads, create_graph)
+            elif needed is None or node in needed:
+                if node.num_outputs > 1:
+                    grads = node.materialize(grads)
+                input_grads = node.gradient(grads)
+            if AnomalyMode.enabled and AnomalyMode.check_nan and input_grads is not None:
+                _check_nan(node, input_grads)
+            if not retain_graph and (node._saved is not None or node._result is not None):
+                node.release()  # (called only where there is something to free)
+            if input_grads is None:
+                continue
             metas, numbers = node._input_meta, node._next_nr
             for i, child in enumerate(node._next):
-                left = dependencies.get(child)
-                if left is None:  # no gradient goes there, or it leads to no captured edge
+                grad = input_grads[i]
+                if grad is None or child not in receivers:  # (not in the plan: not needed there)
                     continue
-                grad = input_grads[i] if input_grads is not None else None
-                if grad is not None:
-                    if metas is not None and metas[i] is not None:
-                        grad = _fit(grad, metas[i])
-                    if numbers is None and child.num_outputs == 1:  # _add's common case, inline
-                        old = buffers.get(child)
-                        if old is None:
-                            buffers[child] = grad
-                        elif create_graph:  # the sum is part of the new graph
-                            buffers[child] = old + grad
-                        else:  # same shape and dtype (fitted above): plain bookkeeping
-                            buffers[child] = _tensor.make_tensor(old._data + grad._data)
-                    else:
-                        _add(buffers, child, numbers[i] if numbers else 0, grad)
-                dependencies[child] = left - 1
-                if left == 1:
-                    ready.append(child)
+                meta = metas[i] if metas is not None else None
+                if meta is not None and (grad._data.shape, grad._data.dtype) != meta:
+                    grad = _fit(grad, meta)
+                if numbers is None and child.num_outputs == 1:  # _add's common case, inline
+                    old = buffers.get(child)
+                    if old is None:
+                        buffers[child] = grad
+                    elif create_graph:  # the sum is part of the new graph
+                        buffers[child] = old + grad
+                    else:  # same shape and dtype (fitted above): plain bookkeeping
+                        buffers[child] = _tensor.make_tensor(old._data + grad._data)
+                else:
+                    _add(buffers, child, numbers[i] if numbers else 0, grad)
     finally:
         _GradMode.enabled = previous_mode
         if collecting:

@@ -19,6 +19,7 @@ import math
 import operator
 import sys
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -164,8 +165,10 @@ def _not_tensor(name: str, value, *others) -> TypeError:
 
 
 def _broadcast_error(a, b) -> RuntimeError:
-    sa = a._data.shape
-    sb = b._data.shape if b.__class__ is Tensor else ()
+    return _shapes_mismatch(a._data.shape, b._data.shape if b.__class__ is Tensor else ())
+
+
+def _shapes_mismatch(sa: tuple, sb: tuple) -> RuntimeError:
     rank = builtins.max(len(sa), len(sb))  # `max` here is the tensor op
     for i in range(1, rank + 1):
         x = sa[-i] if i <= len(sa) else 1
@@ -215,8 +218,8 @@ def _binary(cls, a: Tensor, b, out_dtype=None) -> Tensor:
 def _elementwise(cls):
     """The apply function of a binary op, specialized for speed: scalar code is all overhead.
 
-    The fast path (same dtype on both sides, or a float tensor with a Python float) needs no
-    casts; everything else goes through torch's promotion in ``_operands``.
+    The fast path (same dtype on both sides, or a float tensor with a Python float or int) needs
+    no casts; everything else goes through torch's promotion in ``_operands``.
     """
     compute, save_inputs = cls.compute, cls.save_inputs
     keeps_dtype = cls.keeps_dtype
@@ -225,7 +228,7 @@ def _elementwise(cls):
         x = a._data
         b_is_tensor = b.__class__ is Tensor
         if (b_is_tensor and x.dtype is b._data.dtype) or (
-            b.__class__ is _float and x.dtype.kind == "f"
+            (b.__class__ is _float or b.__class__ is _int) and x.dtype.kind == "f"
         ):
             y = b._data if b_is_tensor else b
             try:
@@ -659,10 +662,12 @@ multiply = mul
 def div(input, other, *, rounding_mode=None) -> Tensor:
     if rounding_mode is not None:
         return _div_rounded(input, other, rounding_mode)
-    input = _as_tensor(input)
+    if input.__class__ is not Tensor:
+        input = _as_tensor(input)
     kind = input._data.dtype.kind
     if kind == "f" and (
         other.__class__ is _float
+        or other.__class__ is _int
         or (other.__class__ is Tensor and other._data.dtype is input._data.dtype)
     ):
         return _APPLY[Div](input, other)  # float / float: no promotion to work out
@@ -1091,6 +1096,8 @@ def neg(input: Tensor) -> Tensor:
             "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
             "invert a mask, use the `~` or `logical_not()` operator instead."
         )
+    if not (_GradMode.enabled and input._requires_grad):  # (the backward pass, mostly)
+        return make_tensor(-input._data)
     return _unary(Neg, input, floating=False)
 
 
@@ -1655,16 +1662,34 @@ class Norm(Op):
         norm = _expand_back(self.saved_result, self.shape, self.dims, self.keepdim)
         grad = _expand_back(grad, self.shape, self.dims, self.keepdim)
         p = self.p
+        if p == 0:  # a count: no gradient (torch leaves it undefined)
+            return (None,)
         if p == 2:
             scale = where(norm == 0, 0.0, x / norm)
         elif p == 1:
             scale = sign(x)
-        elif p == np.inf:
+        elif p in (np.inf, -np.inf):
             hits = x.abs() == norm
             scale = sign(x) * hits / hits.sum(self.dims, keepdim=True)
         else:
             scale = where(norm == 0, 0.0, sign(x) * x.abs() ** (p - 1) / norm ** (p - 1))
         return (grad * scale,)
+
+
+def _check_extreme_norm(data, p, dim, dims) -> None:
+    """The largest (or smallest) of nothing is undefined: torch refuses."""
+    name = "inf" if p > 0 else "-inf"
+    if dim is None and data.size == 0:
+        raise RuntimeError(
+            f"linalg.vector_norm cannot compute the {name} norm on an empty tensor because the "
+            "operation does not have an identity"
+        )
+    for d in dims:
+        if data.shape[d] == 0:  # (torch's message misses a space)
+            raise RuntimeError(
+                f"linalg.vector_norm cannot compute the {name} norm on the dimension {d}because "
+                "this dimension is empty and the operation does not have an identity"
+            )
 
 
 def _scaled_norm(a: np.ndarray, p, dims: tuple, keepdim: bool):
@@ -1695,8 +1720,11 @@ def norm(input: Tensor, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     data = input._data
     dims = _dims(dim, data.ndim)
     a = np.abs(data)
-    if p == np.inf:
-        out = np.max(a, axis=dims, keepdims=keepdim)
+    if p in (np.inf, -np.inf):
+        _check_extreme_norm(data, p, dim, dims)
+        out = (np.max if p > 0 else np.min)(a, axis=dims, keepdims=keepdim)
+    elif p == 0:  # how many are not 0
+        out = np.count_nonzero(data, axis=dims, keepdims=keepdim)
     elif p == 1:
         out = np.sum(a, axis=dims, keepdims=keepdim)
     else:
@@ -2023,9 +2051,7 @@ def _infer_shape(shape, numel: int) -> tuple:
 def _shape_arg(shape) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
         shape = shape[0]
-    if shape.__class__ is tuple and builtins.all(s.__class__ is _int for s in shape):
-        return shape
-    return tuple(_int(s) for s in shape)
+    return tuple(map(_int, shape))
 
 
 def reshape(input: Tensor, *shape) -> Tensor:
@@ -2205,10 +2231,13 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
         data = input._data
     except AttributeError:
         raise _not_tensor("squeeze", input, dim) from None
+    shape = data.shape
     if dim is None:
-        dims = tuple(i for i, s in enumerate(data.shape) if s == 1)
+        dims = tuple(i for i, s in enumerate(shape) if s == 1)
+    elif dim.__class__ is _int and 0 <= dim < len(shape):  # squeeze(d), the common call
+        dims = (dim,) if shape[dim] == 1 else ()
     else:
-        dims = tuple(d for d in _dims(dim, data.ndim) if data.shape[d] == 1)
+        dims = tuple(d for d in _dims(dim, data.ndim) if shape[d] == 1)
     out = data.squeeze(axis=dims) if dims else data.view() if data.ndim else data
     node = None
     if _tracks(input):
@@ -2220,7 +2249,7 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
             if isinstance(dim, (_int, np.integer))
             else "SqueezeBackward2"
         )
-        node.shape = data.shape
+        node.shape = shape
     return _view(out, input, node)
 
 
@@ -2444,9 +2473,12 @@ def _take(input: Tensor, key, name: str) -> Tensor:
 
 
 def _is_advanced(key) -> bool:
-    return isinstance(key, (np.ndarray, list)) or (
-        isinstance(key, tuple) and builtins.any(isinstance(k, (np.ndarray, list)) for k in key)
-    )
+    if isinstance(key, tuple):
+        for k in key:
+            if isinstance(k, (np.ndarray, list)):
+                return True
+        return False
+    return isinstance(key, (np.ndarray, list))
 
 
 def _index_item(k):
@@ -2817,7 +2849,8 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
         raise RuntimeError("self must be a matrix")
     if b._data.ndim != 2:
         raise RuntimeError("mat2 must be a matrix")
-    _same_dtype(a, b)
+    if a._data.dtype is not b._data.dtype:
+        _same_dtype(a, b)
     (n, k), (k2, m) = a._data.shape, b._data.shape
     if k != k2:
         raise RuntimeError(
@@ -3139,6 +3172,543 @@ def clamp_(self, min=None, max=None):  # noqa: A002
 
 
 # ============================================================================================
+# Diagonals and the trace
+# ============================================================================================
+
+
+def _int_arg(value, function: str, name: str, position: int) -> int:
+    """An int argument, refused like torch's argument parser refuses a float or a string."""
+    if isinstance(value, (_int, np.integer)) and not isinstance(value, (_bool, np.bool_)):
+        return _int(value)
+    raise TypeError(
+        f"{function}(): argument '{name}' (position {position}) must be int, not "
+        f"{_type_name(value)}"
+    )
+
+
+def _diagonal_dims(ndim: int, dim1, dim2) -> tuple:
+    d1, d2 = _dims((dim1, dim2), ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return d1, d2
+
+
+def _diagonal_view(data: np.ndarray, offset: int, d1: int, d2: int) -> np.ndarray:
+    """NumPy's diagonal, a view; writable (as torch's is) when its base is."""
+    out = np.diagonal(data, offset, d1, d2)
+    if data.flags.writeable:
+        out.flags.writeable = True
+    return out
+
+
+class Diagonal(Op):
+    """``diagonal(input, offset, dim1, dim2)``: the gradient goes back onto the same diagonal of
+    zeros (``torch.diag`` of a matrix is the copy, DiagonalBackward0_copy)."""
+
+    _name = "DiagonalBackward0"
+
+    def gradient(self, grad):
+        return (_diagonal_embed(grad, self.shape, self.offset, self.dim1, self.dim2),)
+
+
+class DiagonalEmbed(Op):
+    """Zeros with ``grad`` on a diagonal: the backward of diagonal, itself differentiable."""
+
+    _name = "DiagonalBackwardBackward0"
+
+    def gradient(self, grad):
+        return (diagonal(grad, self.offset, self.dim1, self.dim2),)
+
+
+def _diagonal_embed(grad: Tensor, shape, offset: int, d1: int, d2: int) -> Tensor:
+    out = np.zeros(shape, dtype=grad._data.dtype)
+    _diagonal_view(out, offset, d1, d2)[...] = grad._data
+    if _tracks(grad):
+        node = DiagonalEmbed()
+        node.offset, node.dim1, node.dim2 = offset, d1, d2
+        return _record(node, (grad,), out)
+    return make_tensor(out)
+
+
+def diagonal(input: Tensor, offset=0, dim1=0, dim2=1) -> Tensor:
+    """The diagonal ``offset`` of the matrices in dims ``dim1``, ``dim2``, as a view; it becomes
+    the last dimension."""
+    try:
+        data = input._data
+    except AttributeError:
+        raise _not_tensor("diagonal", input) from None
+    offset = _int_arg(offset, "diagonal", "offset", 2)
+    d1, d2 = _diagonal_dims(data.ndim, dim1, dim2)
+    out = _diagonal_view(np.asarray(data), offset, d1, d2)
+    node = None
+    if _tracks(input):
+        node = Diagonal()
+        node.shape, node.offset, node.dim1, node.dim2 = data.shape, offset, d1, d2
+    return _view(out, input, node)
+
+
+class DiagEmbed(Op):
+    """``diag`` of a vector: the gradient is the matrix's diagonal."""
+
+    _name = "DiagEmbedBackward0"
+
+    def gradient(self, grad):
+        return (diagonal(grad, self.offset),)
+
+
+def diag(input: Tensor, diagonal=0) -> Tensor:  # noqa: A002 - torch's argument name
+    """A vector becomes a matrix with it on diagonal ``diagonal``; a matrix gives (a copy of)
+    that diagonal."""
+    try:
+        data = input._data
+    except AttributeError:
+        raise _not_tensor("diag", input) from None
+    offset = _int_arg(diagonal, "diag", "diagonal", 2)
+    if data.ndim not in (1, 2):
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {data.ndim}D")
+    if data.ndim == 2:
+        out = np.diagonal(data, offset).copy()
+        if _tracks(input):
+            node = Diagonal()
+            node._name = "DiagonalBackward0_copy"
+            node.shape, node.offset, node.dim1, node.dim2 = data.shape, offset, 0, 1
+            return _record(node, (input,), out)
+        return make_tensor(out)
+    out = np.diag(data, offset)
+    if _tracks(input):
+        node = DiagEmbed()
+        node.offset = offset
+        return _record(node, (input,), out)
+    return make_tensor(out)
+
+
+class Trace(Op):
+    _name = "TraceBackward0"
+
+    def gradient(self, grad):
+        n, m = self.shape
+        return (grad * make_tensor(np.eye(n, m, dtype=grad._data.dtype)),)
+
+
+def trace(input: Tensor) -> Tensor:
+    """The sum of the main diagonal of a matrix (integers sum in int64, as torch's sum)."""
+    try:
+        data = input._data
+    except AttributeError:
+        raise _not_tensor("trace", input) from None
+    if data.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {data.ndim}")
+    if data.dtype.kind == "b":
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
+    out = np.trace(_integer_to_long(data, None))
+    if _tracks(input):
+        node = Trace()
+        node.shape = data.shape
+        return _record(node, (input,), out)
+    return make_tensor(out)
+
+
+def broadcast_shapes(*shapes) -> Size:
+    """The shape tensors of all these shapes broadcast to (torch's rules and messages)."""
+    shapes = [(s,) if isinstance(s, _int) else s for s in shapes if s is not None]
+    for shape in shapes:
+        if not isinstance(shape, Sequence):
+            raise RuntimeError(
+                "Input shapes should be of type ints, a tuple of ints, or a list of ints, got "
+                f"{shape}"
+            )
+    common = [1] * builtins.max((len(s) for s in shapes), default=0)
+    for i, shape in enumerate(shapes):
+        for d in range(-1, -1 - len(shape), -1):
+            if shape[d] == common[d]:
+                continue
+            if common[d] == 1:
+                if shape[d] < 0:
+                    raise ValueError("Attempting to broadcast a dimension with negative length!")
+                common[d] = shape[d]
+            elif shape[d] != 1:
+                raise RuntimeError(
+                    f"Attempting to broadcast a dimension of length {shape[d]} at {d}! Mismatching "
+                    f"argument at index {i} had {shape}; but expected shape should be "
+                    f"broadcastable to {common}"
+                    + hint("two sizes broadcast when they are equal or one of them is 1")
+                )
+    return Size(common)
+
+
+# ============================================================================================
+# Linear algebra: torch.linalg's solve, inv, det and norm
+#
+# NumPy's LAPACK computes; the gradients are torch's formulas in the library's own ops (matmul,
+# mT, solve, inv), so second derivatives come for free.
+# ============================================================================================
+
+
+class LinAlgError(RuntimeError):
+    """torch.linalg.LinAlgError: a singular matrix (torch's class is named _LinAlgError)."""
+
+
+LinAlgError.__name__ = LinAlgError.__qualname__ = "_LinAlgError"
+
+
+def _not_tensor_argument(function: str, name: str, position: int, value) -> TypeError:
+    return TypeError(
+        f"{function}(): argument '{name}' (position {position}) must be Tensor, not "
+        f"{_type_name(value)}" + hint("wrap the values first: torch.tensor([[...], ...])")
+    )
+
+
+def _check_floating(data, function: str) -> None:
+    if data.dtype.kind != "f":
+        raise RuntimeError(
+            f"{function}: Expected a floating point or complex tensor as input. Got "
+            f"{_scalar_name(data.dtype)}"
+        )
+
+
+def _check_square(data, function: str, name="A") -> None:
+    if data.ndim < 2:
+        raise RuntimeError(f"{function}: The input tensor {name} must have at least 2 dimensions.")
+    n, m = data.shape[-2:]
+    if n != m:
+        raise RuntimeError(
+            f"{function}: {name} must be batches of square matrices, but they are {n} by {m} "
+            "matrices"
+        )
+
+
+def _no_half(data) -> None:
+    """torch's LU has no float16 kernel (NumPy's LAPACK has none either)."""
+    if data.dtype == np.float16:
+        raise NotImplementedError("\"lu_cpu\" not implemented for 'Half'")
+
+
+def _lu_factor(matrix: np.ndarray) -> tuple:
+    """``(lu, rows, info)``: the LU factorization with partial pivoting of one square matrix,
+    as LAPACK's getrf, done by the textbook.  ``info`` is getrf's: the 1-based index of the first
+    pivot that is exactly 0 (0: none).
+
+    Only for matrices NumPy's LAPACK calls singular: where a pivot is exactly 0 or nearly so is
+    decided by rounding, and this order of operations agrees with torch's LAPACK more often than
+    NumPy's does (the classic [[1, 2, 3], [4, 5, 6], [7, 8, 9]] is singular in float32 for both,
+    but only for NumPy's in float64).
+    """
+    lu = np.array(matrix, copy=True)
+    rows = np.arange(lu.shape[0])
+    info = 0
+    for j in range(lu.shape[0]):
+        p = j + _int(np.argmax(np.abs(lu[j:, j])))
+        if lu[p, j] == 0:
+            info = info or j + 1
+            continue
+        lu[[j, p]], rows[[j, p]] = lu[[p, j]], rows[[p, j]]
+        lu[j + 1 :, j] /= lu[j, j]
+        lu[j + 1 :, j + 1 :] -= np.outer(lu[j + 1 :, j], lu[j, j + 1 :])
+    return lu, rows, info
+
+
+def _lu_solve(lu: np.ndarray, rows: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """X with AX = B, from A's factors (forward then back substitution)."""
+    x = b[rows].astype(lu.dtype)
+    n = lu.shape[0]
+    for i in range(n):
+        x[i] -= lu[i, :i] @ x[:i]
+    for i in reversed(range(n)):
+        x[i] = (x[i] - lu[i, i + 1 :] @ x[i + 1 :]) / lu[i, i]
+    return x
+
+
+def _solve_singular(a: np.ndarray, b: np.ndarray, function: str, message: str) -> np.ndarray:
+    """AX = B (batches broadcast) where NumPy found A singular: torch's error if our LU agrees
+    (``message`` may use ``{pivot}``, the first zero pivot), else the solution from our LU."""
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a_all = np.broadcast_to(a, batch + a.shape[-2:]).reshape(-1, *a.shape[-2:])
+    b_all = np.broadcast_to(b, batch + b.shape[-2:]).reshape(-1, *b.shape[-2:])
+    out = np.empty(b_all.shape, dtype=a.dtype)
+    for i, (matrix, rhs) in enumerate(zip(a_all, b_all)):
+        lu, rows, info = _lu_factor(matrix)
+        if info:
+            where = f"(Batch element {i}): " if a.ndim > 2 else ""
+            raise LinAlgError(
+                f"{function}: {where}{message.format(pivot=info)}"
+                + hint("the matrix has no inverse (its determinant is 0): check it, e.g. det()")
+            )
+        out[i] = _lu_solve(lu, rows, rhs)
+    return out.reshape(batch + b.shape[-2:])
+
+
+class LinalgInv(Op):
+    _name = "LinalgInvExBackward0"
+
+    def gradient(self, grad):
+        inverse_t = self.saved_result.mT  # d(A^-1) = -A^-1 dA A^-1
+        return (-(inverse_t @ (grad @ inverse_t)),)
+
+
+INV_SINGULAR = (
+    "The diagonal element {pivot} is zero, the inversion could not be completed because the "
+    "input matrix is singular."
+)
+
+
+def linalg_inv(A: Tensor) -> Tensor:
+    """``torch.linalg.inv``: the inverse of a square matrix (or of each in a batch)."""
+    try:
+        data = A._data
+    except AttributeError:
+        raise _not_tensor_argument("linalg_inv", "A", 1, A) from None
+    _check_square(data, "linalg.inv")
+    _check_floating(data, "linalg.inv")
+    if data.dtype == np.float16:
+        raise RuntimeError("linalg.inv: Low precision dtypes not supported. Got Half")
+    try:
+        out = np.linalg.inv(data)
+    except np.linalg.LinAlgError:
+        identity = np.eye(data.shape[-1], dtype=data.dtype)
+        out = _solve_singular(data, identity, "linalg.inv", INV_SINGULAR)
+    if _tracks(A):
+        node = LinalgInv()
+        t = _record(node, (A,), out)
+        node.save_result(t)
+        return t
+    return make_tensor(out)
+
+
+class LinalgDet(Op):
+    _name = "LinalgDetBackward0"
+    saved_names = ("A",)
+
+    def gradient(self, grad):
+        (a,) = self.saved_tensors
+        det = self.saved_result
+        grad = grad.unsqueeze(-1).unsqueeze(-1)
+        if np.any(det._data == 0):  # no inverse: the cofactors themselves (torch takes an SVD)
+            return (grad * _cofactors(a),)
+        # The cofactor matrix is det(A) A^-T.
+        return ((grad * det.unsqueeze(-1).unsqueeze(-1)) * linalg_inv(a).mT,)
+
+
+def _cofactors(a: Tensor) -> Tensor:
+    """C[i, j] = (-1)^(i+j) det(A without row i and column j), in differentiable ops."""
+    n = a._data.shape[-1]
+    if n == 1:
+        return make_tensor(np.ones(a._data.shape, a._data.dtype))
+    others = [[k for k in range(n) if k != i] for i in range(n)]
+    rows = []
+    for i in range(n):
+        without_row = a[..., others[i], :]
+        minors = [linalg_det(without_row[..., others[j]]) for j in range(n)]
+        rows.append(stack([m if (i + j) % 2 == 0 else -m for j, m in enumerate(minors)], -1))
+    return stack(rows, -2)
+
+
+def linalg_det(A: Tensor) -> Tensor:
+    """``torch.linalg.det``: the determinant of a square matrix (or of each in a batch)."""
+    try:
+        data = A._data
+    except AttributeError:
+        raise _not_tensor_argument("linalg_det", "A", 1, A) from None
+    _check_square(data, "linalg.det")
+    _check_floating(data, "linalg.det")
+    _no_half(data)
+    out = np.linalg.det(data)
+    if _tracks(A):
+        node = LinalgDet()
+        node.save(A)
+        t = _record(node, (A,), out)
+        node.save_result(t)
+        return t
+    return make_tensor(out)
+
+
+class LinalgSolve(Op):
+    """X with AX = B (XA = B for ``left=False``); B a matrix, or a vector (``vector``)."""
+
+    _name = "LinalgSolveExBackward0"
+    saved_names = ("A",)
+
+    def gradient(self, grad):
+        (a,) = self.saved_tensors
+        x, left, vector = self.saved_result, self.left, self.vector
+        if vector:
+            grad, x = grad.unsqueeze(-1), x.unsqueeze(-1)
+        grad_b = _solve(a.mT, grad, left, False)  # gB = A^-T gX  (gX A^-T for XA = B)
+        grad_a = None
+        if self._next[0] is not None:
+            grad_a = -(grad_b @ x.mT) if left else -(x.mT @ grad_b)
+        if self._next[1] is None:
+            grad_b = None
+        elif vector:
+            grad_b = grad_b.squeeze(-1)
+        return grad_a, grad_b
+
+
+SOLVE_SINGULAR = "The solver failed because the input matrix is singular."
+
+
+def linalg_solve(A: Tensor, B: Tensor, *, left=True) -> Tensor:
+    """``torch.linalg.solve``: X with AX = B (XA = B with ``left=False``), batches broadcast.
+
+    B is a vector (or a batch of them) when it is 1-D or has A's shape without the last
+    dimension, as in torch; otherwise it is a matrix (or a batch of them).
+    """
+    for value, name, position in ((A, "A", 1), (B, "B", 2)):
+        if not isinstance(value, Tensor):
+            raise _not_tensor_argument("linalg_solve", name, position, value)
+    a, b = A._data, B._data
+    _check_floating(a, "linalg.solve")
+    if a.dtype != b.dtype:
+        raise RuntimeError(
+            "linalg.solve: Expected A and B to have the same dtype, but found A of type "
+            f"{_scalar_name(a.dtype)} and B of type {_scalar_name(b.dtype)} instead"
+        )
+    vector = b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
+    _check_square(a, "linalg.solve")
+    _check_square_system(a, b[..., None] if vector else b, left)
+    if vector and not left:
+        raise RuntimeError(
+            "linalg.solve: Vector broadcasting of the left hand side is not supported for "
+            "left=False. In this case linalg.solve is equivalent to B / A.squeeze(-1)"
+        )
+    _no_half(a)
+    return _solve(A, B, left, vector)
+
+
+def _check_square_system(a, b, left: bool) -> None:
+    if b.ndim < 2:
+        raise RuntimeError("linalg.solve: The input tensor B must have at least 2 dimensions.")
+    if a.shape[-2 if left else -1] != b.shape[-2 if left else -1]:
+        raise RuntimeError(
+            "linalg.solve: Incompatible shapes of A and B for the equation "
+            f"{'AX = B' if left else 'XA = B'} ({a.shape[-2]}x{a.shape[-1]} and "
+            f"{b.shape[-2]}x{b.shape[-1]})"
+        )
+    batch_b, batch_a = b.shape[:-2], a.shape[:-2]
+    try:
+        np.broadcast_shapes(batch_b, batch_a)
+    except ValueError:
+        raise _shapes_mismatch(batch_b, batch_a) from None
+
+
+def _solve(A: Tensor, B: Tensor, left: bool, vector: bool) -> Tensor:
+    """linalg.solve once the arguments are checked (its gradient calls this too)."""
+    a, b = A._data, B._data
+    if vector:
+        b = b[..., None]
+    if not left:  # XA = B is A^T X^T = B^T
+        a, b = np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2)
+    try:
+        out = np.linalg.solve(a, b)
+    except np.linalg.LinAlgError:
+        out = _solve_singular(a, b, "torch.linalg.solve", SOLVE_SINGULAR)
+    if not left:
+        out = np.swapaxes(out, -1, -2)
+    if vector:
+        out = out[..., 0]
+    if _tracks(A, B):
+        node = LinalgSolve()
+        node.left, node.vector = left, vector
+        node.save(A)
+        t = _record(node, (A, B), out)
+        node.save_result(t)
+        return t
+    return make_tensor(out)
+
+
+def det(input: Tensor) -> Tensor:
+    """``torch.det``, the older name of ``torch.linalg.det``."""
+    if not isinstance(input, Tensor):
+        raise _not_tensor("det", input)
+    return linalg_det(input)
+
+
+def inverse(input: Tensor) -> Tensor:
+    """``torch.inverse``, the older name of ``torch.linalg.inv``."""
+    if not isinstance(input, Tensor):
+        raise _not_tensor("inverse", input)
+    return linalg_inv(input)
+
+
+def _dims_text(dims) -> str:
+    """A list of dims as torch's C++ prints it in a message: ``[0, 1, 2]``, but ``1`` alone."""
+    return str(dims[0]) if len(dims) == 1 else str(list(dims))
+
+
+def linalg_norm(A: Tensor, ord=None, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002
+    """``torch.linalg.norm``: a vector norm (the 2-norm of all the elements by default) or the
+    Frobenius norm of matrices; the other matrix norms need singular values, not implemented."""
+    if not isinstance(A, Tensor):
+        raise _not_tensor_argument("linalg_norm", "input", 1, A)
+    ndim = A._data.ndim
+    if dim is not None:
+        dim = (dim,) if isinstance(dim, (_int, np.integer)) else tuple(dim)
+        if len(dim) not in (1, 2):
+            raise RuntimeError(
+                "linalg.norm: If dim is specified, it must be of length 1 or 2. Got "
+                f"{_dims_text(dim)}"
+            )
+    elif ord is not None and ndim not in (1, 2):
+        raise RuntimeError(
+            "linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got "
+            f"{ndim}D."
+        )
+    if isinstance(ord, str) or (
+        ord is not None and (len(dim) == 2 if dim is not None else ndim == 2)
+    ):
+        return _matrix_norm(A, ord, dim if dim is not None else (0, 1), keepdim, dtype)
+    return _vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype)
+
+
+def _matrix_norm(A: Tensor, ord, dim: tuple, keepdim: bool, dtype) -> Tensor:  # noqa: A002
+    if isinstance(ord, str):
+        if ord not in ("fro", "nuc"):
+            raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    elif builtins.abs(ord) not in (1, 2, math.inf):
+        raise RuntimeError(f"linalg.matrix_norm: Order {_float(ord):g} not supported.")
+    data = A._data
+    if data.ndim < 2:
+        raise RuntimeError(
+            "linalg.matrix_norm: The input tensor A must have at least 2 dimensions."
+        )
+    _check_floating(data, "linalg.matrix_norm")
+    if len(dim) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {_dims_text(dim)}")
+    d1, d2 = _dims(dim, data.ndim)
+    if d1 == d2:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({d1}, {d2})")
+    if ord != "fro":
+        raise NotImplementedError(
+            f"linalg.norm: the matrix norm ord={ord!r} is not implemented in autograd_lite"
+            + hint("use the default (Frobenius) norm, 'fro', or a vector norm along one dim")
+        )
+    return _vector_norm(A, 2, (d1, d2), keepdim, dtype, "linalg.matrix_norm")
+
+
+def _vector_norm(A: Tensor, ord, dim, keepdim: bool, dtype, function="linalg.vector_norm"):  # noqa: A002
+    if dtype is not None:
+        dtype = _dtype.as_dtype(dtype)
+        if dtype.np.kind != "f":
+            raise RuntimeError(
+                f"{function}: dtype should be floating point or complex, but got "
+                f"{dtype.scalar_name}"
+            )
+        own = _dtype_of(A)
+        if own.np.kind == "f" and _dtype.promote_types(own, dtype) is not dtype:
+            raise RuntimeError(
+                f"{function}: the dtype of the input ({own.scalar_name}) should be convertible "
+                f"without narrowing to the specified dtype ({dtype.scalar_name})"
+            )
+    if dim is not None:
+        dims = _dims(dim, A._data.ndim)
+        for i, d in enumerate(dims):
+            if d in dims[:i]:
+                raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    if dtype is not None and A._data.dtype.kind == "f":
+        A = A.to(dtype)
+    return norm(A, ord, dim, keepdim)
+
+
+# ============================================================================================
 # Tensor methods: the functions above, bound to the class
 # ============================================================================================
 
@@ -3153,7 +3723,7 @@ _METHODS = {
     allclose isclose isnan isinf isfinite count_nonzero reshape view view_as reshape_as flatten ravel transpose swapaxes swapdims t
     permute squeeze unsqueeze expand expand_as broadcast_to sum_to_size flip clone contiguous
     select narrow unbind matmul mm mv dot inner outer ger bmm zero_ fill_ copy_ t_ transpose_
-    clamp_
+    clamp_ diag diagonal trace det inverse
     """.split()
 }
 for _name, _fn in _METHODS.items():

@@ -21,13 +21,48 @@ from ._errors import check_device, hint
 
 
 class Size(tuple):
-    """torch.Size: a tuple that prints as ``torch.Size([5, 3])``."""
+    """torch.Size: a tuple that prints as ``torch.Size([5, 3])``.
+
+    As in torch, what is built from a Size stays one: ``shape[1:]``, ``shape + (1,)``,
+    ``(1,) + shape``, ``shape * 2``.
+    """
 
     def __repr__(self) -> str:
         return f"torch.Size({list(self)})"
 
     def numel(self) -> int:
         return int(np.prod(self, dtype=np.int64))
+
+    def __getitem__(self, key):
+        item = tuple.__getitem__(self, key)
+        return Size(item) if key.__class__ is slice else item
+
+    def __add__(self, other):
+        if not isinstance(other, tuple):
+            raise TypeError(
+                f"can only concatenate tuple (not {type(other).__name__}) to torch.Size"
+            )
+        return _sizes(tuple.__add__(self, other))
+
+    def __radd__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return _sizes(tuple.__add__(other, self))
+
+    def __mul__(self, times):
+        return Size(tuple(self) * times)
+
+    __rmul__ = __mul__
+
+
+def _sizes(items: tuple) -> Size:
+    """A Size of ``items``, refusing what is not an integer with torch's message."""
+    for i, item in enumerate(items):
+        if not hasattr(item, "__index__"):
+            raise TypeError(
+                f"torch.Size() takes an iterable of 'int' (item {i} is '{type(item).__name__}')"
+            )
+    return Size(int(item) for item in items)
 
 
 class device:  # noqa: N801 - torch.device
@@ -69,7 +104,6 @@ LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place 
 ONLY_FLOAT_GRAD = "only Tensors of floating point and complex dtype can require gradients"
 
 _new = object.__new__
-_LAZY_SLOTS = frozenset(("_grad", "_accumulator", "_base", "_leaf_hooks"))
 
 
 def make_tensor(data, grad_fn=None, requires_grad=False) -> Tensor:
@@ -80,8 +114,9 @@ def make_tensor(data, grad_fn=None, requires_grad=False) -> Tensor:
     t._requires_grad = requires_grad or grad_fn is not None
     t._version_cell = None  # created on first need: see _engine.version_cell
     t._output_nr = 0
-    # _grad, _accumulator, _base and _leaf_hooks stay unset until needed: most tensors never
-    # need them, and __getattr__ reads an unset one as None.
+    # Every slot is set, however rarely used: a class with __getattr__ (which could read an
+    # unset one as None) gets none of Python's fast paths for attribute access.
+    t._grad = t._accumulator = t._base = t._leaf_hooks = None
     return t
 
 
@@ -113,7 +148,7 @@ class Tensor:
         t = legacy_data(args or (0,), default)
         for slot in ("_data", "_grad_fn", "_grad", "_version_cell", "_output_nr", "_accumulator"):
             setattr(self, slot, getattr(t, slot))
-        self._base = None
+        self._base = self._leaf_hooks = None
         self._requires_grad = False
         if requires_grad:
             self.requires_grad_()
@@ -355,16 +390,13 @@ class Tensor:
 
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
-    def __getattr__(self, name):
-        # Only reached for unset slots and unknown attributes.
-        if name in _LAZY_SLOTS:
-            return None
-        if name == "creator":  # answer the 2017 API with its modern name
-            raise AttributeError(
-                "'Tensor' object has no attribute 'creator'"
-                + hint(".creator is the 2017 name of what is now .grad_fn")
-            )
-        raise AttributeError(f"'Tensor' object has no attribute '{name}'")
+    @property
+    def creator(self):
+        """Answers the 2017 API with its modern name."""
+        raise AttributeError(
+            "'Tensor' object has no attribute 'creator'"
+            + hint(".creator is the 2017 name of what is now .grad_fn")
+        )
 
     # ------------------------------------------------------------------------------------
     # Conversions
