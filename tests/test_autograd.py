@@ -641,10 +641,10 @@ def test_higher_order_derivatives(name, order):
             (y,) = lib.autograd.grad(y.sum(), x, create_graph=True)
         return y
 
-    # Values only: torch fuses some derivative rules into nodes of their own
-    # (TanhBackwardBackward0), autograd_lite writes them with ordinary ops (MulBackward0).
+    # The nth derivative's grad_fn too: tanh and sigmoid differentiate through nodes of their
+    # own (TanhBackwardBackward0), as in torch.
     expected, actual = both(fn)
-    assert_same(actual, expected, atol=1e-9, rtol=1e-9, graph=False)
+    assert_same(actual, expected, atol=1e-9, rtol=1e-9)
     assert actual.requires_grad == expected.requires_grad
 
 
