@@ -78,6 +78,7 @@ from ._ops import (
     all,
     allclose,
     amax,
+    amin,
     any,
     argmax,
     argmin,

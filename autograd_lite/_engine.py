@@ -589,13 +589,13 @@ def _private(t, extra_holders: int = 0, *, measure: bool = False):
     knows of (further frames, a buffer); ``measure`` returns the counts instead, for calibration.
     """
     data = t._data
+    if not measure and (data.__class__ is not np.ndarray or data.size < _IN_PLACE_MIN_SIZE):
+        return False  # (checked first: small tensors are the common case)
     counts = (sys.getrefcount(t) - extra_holders, sys.getrefcount(data))
     if measure:
         return counts
     return (
         counts == _PRIVATE
-        and data.__class__ is np.ndarray
-        and data.size >= _IN_PLACE_MIN_SIZE
         and data.base is None  # not a view: it owns its memory
         and data.flags.writeable
     )

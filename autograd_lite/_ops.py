@@ -1718,10 +1718,80 @@ def min(input: Tensor, dim=None, keepdim=False):  # noqa: A001
     return _extreme(input, dim, keepdim, False, "min")
 
 
-def amax(input, dim=None, keepdim=False):
-    if not isinstance(input, Tensor):
-        raise _not_tensor("amax", input, dim)
-    return max(input, dim, keepdim).values if dim is not None else max(input)
+class Amax(Op):
+    """amax/amin over any dims: the gradient is shared evenly by the ties of each slice
+    (max(dim) gives it all to the one index it returns)."""
+
+    _name = "AmaxBackward0"
+    saved_names = ("self",)
+
+    def gradient(self, grad):
+        (x,) = self.saved_tensors
+        result = _expand_back(self.saved_result, self.shape, self.dims, self.keepdim)
+        hits = x == result
+        grad = _expand_back(grad, self.shape, self.dims, self.keepdim)
+        # torch's order (grad / count) * mask, so that rounding agrees too
+        return ((grad / hits.sum(self.dims, keepdim=True)) * hits,)
+
+
+def amax(input, dim=(), keepdim=False) -> Tensor:
+    return _amax_amin(input, dim, keepdim, "amax")
+
+
+def amin(input, dim=(), keepdim=False) -> Tensor:
+    return _amax_amin(input, dim, keepdim, "amin")
+
+
+def _amax_amin(input, dim, keepdim: bool, name: str) -> Tensor:
+    try:
+        data = input._data
+    except AttributeError:
+        raise _not_tensor(name, input, dim) from None
+    given = _reduction_dims(dim, name)
+    dims = _dims(given or None, data.ndim)  # () (the default) reduces every dim
+    for i, d in enumerate(dims):
+        if d in dims[:i]:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    _check_not_empty(data, given, dims, name)
+    out = (np.amax if name == "amax" else np.amin)(data, axis=dims, keepdims=keepdim)
+    if _tracks(input):
+        node = Amax()
+        node._name = "AmaxBackward0" if name == "amax" else "AminBackward0"
+        node.shape, node.dims, node.keepdim = data.shape, dims, keepdim
+        node.save(input)
+        t = _record(node, (input,), out)
+        node.save_result(t)
+        return t
+    return make_tensor(out)
+
+
+def _reduction_dims(dim, name: str) -> tuple:
+    """``dim`` as the tuple of ints torch's argument parser makes of it (an int, a sequence)."""
+    if dim is None:
+        return ()
+    if isinstance(dim, (_int, np.integer)) and not isinstance(dim, (_bool, np.bool_)):
+        return (_int(dim),)
+    if isinstance(dim, Sequence) and builtins.all(
+        isinstance(d, (_int, np.integer)) and not isinstance(d, (_bool, np.bool_)) for d in dim
+    ):
+        return tuple(_int(d) for d in dim)
+    raise TypeError(
+        f"{name}(): argument 'dim' (position 2) must be tuple of ints, not {_type_name(dim)}"
+    )
+
+
+def _check_not_empty(data, given: tuple, dims: tuple, name: str) -> None:
+    """The largest (smallest) of nothing is undefined: torch refuses, naming the dim as given."""
+    if data.size:
+        return
+    if not given:
+        raise RuntimeError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
+            "the reduction dim with the 'dim' argument."
+        )
+    for d, wrapped in zip(given, dims):
+        if data.ndim and data.shape[wrapped] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
 
 
 def argmax(input: Tensor, dim=None, keepdim=False) -> Tensor:
@@ -1797,19 +1867,25 @@ def _scaled_norm(a: np.ndarray, p, dims: tuple, keepdim: bool):
 
 
 def norm(input: Tensor, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
+    """``torch.norm``: a vector norm for a number ``p``, a matrix norm for a string ('nuc', or
+    'fro' over more than two dims, which torch refuses), as torch's Python code dispatches."""
     try:
-        kind = input._data.dtype.kind
+        ndim = input._data.ndim
     except AttributeError:  # torch.norm is Python code that reads input.layout first
         raise AttributeError(
             f"'{_type_name(input)}' object has no attribute 'layout'"
             + hint("torch.norm() takes a tensor: torch.tensor(...) first")
         ) from None
-    if kind != "f":
-        raise RuntimeError(
-            "linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
-            f"{_scalar_name(input._data.dtype)}"
-        )
-    p = 2 if p in ("fro", None) else p
+    if not isinstance(p, str):
+        return linalg_vector_norm(input, 2 if p is None else p, dim, keepdim, dtype=dtype)
+    dims = None if dim is None else _reduction_dims(dim, "linalg_matrix_norm")
+    if p == "fro" and (dims is None or len(dims) <= 2):
+        return _vector_norm(input, 2, dims, keepdim, dtype)
+    return _matrix_norm(input, p, tuple(range(ndim)) if dims is None else dims, keepdim, dtype)
+
+
+def _vector_norm_forward(input: Tensor, p, dim, keepdim: bool) -> Tensor:
+    """The p-norm of ``input`` over ``dim`` (None: all), arguments checked."""
     data = input._data
     dims = _dims(dim, data.ndim)
     a = np.abs(data)
@@ -3430,7 +3506,7 @@ def broadcast_shapes(*shapes) -> Size:
 
 
 # ============================================================================================
-# Linear algebra: torch.linalg's solve, inv, det and norm
+# Linear algebra: torch.linalg's solve, inv, det, svd, svdvals and the norms
 #
 # NumPy's LAPACK computes; the gradients are torch's formulas in the library's own ops (matmul,
 # mT, solve, inv), so second derivatives come for free.
@@ -3722,14 +3798,194 @@ def inverse(input: Tensor) -> Tensor:
     return linalg_inv(input)
 
 
+# --------------------------------------------------------------------------------------------
+# The singular value decomposition
+# --------------------------------------------------------------------------------------------
+
+
+def _named_tuple(name: str, fields: list):
+    """A torch.return_types class: a named tuple that prints like torch's."""
+    base = collections.namedtuple(name, fields)
+
+    def __repr__(self):  # noqa: N807
+        items = ",\n".join(f"{field}={value!r}" for field, value in zip(fields, self))
+        return f"torch.return_types.{name}(\n{items})"
+
+    return type(name, (base,), {"__repr__": __repr__, "__slots__": ()})
+
+
+_SVD_RESULT = _named_tuple("linalg_svd", ["U", "S", "Vh"])
+
+
+class LinalgSvd(Op):
+    """One node with three outputs, U, S and Vh (svdvals returns S alone: output 1).
+
+    The rule needs all three, and they are this node's own outputs: they are kept as data and
+    rebuilt as outputs of this node (keeping the tensors would be a reference cycle), so a
+    gradient built with ``create_graph`` leads back here, which is what makes the second
+    derivative right.
+    """
+
+    _name = "LinalgSvdBackward0"
+    saved_names = ("U", "S", "Vh", "full_matrices")
+    num_outputs = 3
+
+    def save_outputs(self, outputs) -> None:
+        self.save(*[(t._data, version_cell(t), version_cell(t)[0]) for t in outputs])
+
+    def outputs(self) -> list:
+        rebuilt = []
+        for nr, (data, cell, version) in enumerate(self.saved_tensors):  # (raises once freed)
+            t = make_tensor(data, self)
+            t._output_nr, t._version_cell = nr, cell
+            if cell[0] != version:  # changed in place since: torch refuses, so do we
+                from ._engine import _modified_error
+
+                raise _modified_error(t, cell[0], version, self)
+            rebuilt.append(t)
+        return rebuilt
+
+    def saved_values(self) -> dict:
+        if self._saved is None or self._freed:
+            return {}
+        values = dict(zip(self.saved_names, self.outputs()))
+        values["full_matrices"] = self.full_matrices
+        return values
+
+    def materialize(self, grads):
+        return grads  # a missing gradient stays None: the rule leaves out its terms
+
+    def gradient(self, grads):
+        g_u, g_s, g_vh = grads
+        u, s, vh = self.outputs()
+        if self.full_matrices:  # only the first k singular vectors depend on A
+            k = s._data.shape[-1]
+            u, vh = u.narrow(-1, 0, k), vh.narrow(-2, 0, k)
+            g_u = g_u.narrow(-1, 0, k) if g_u is not None else None
+            g_vh = g_vh.narrow(-2, 0, k) if g_vh is not None else None
+        return (_svd_backward(g_u, g_s, g_vh, u, s, vh),)
+
+
+def _svd_backward(g_u, g_s, g_vh, u, s, vh):
+    """torch's svd_backward (FunctionsManual.cpp), real case, distinct singular values:
+
+    gA = U [(skew(U^T gU) / E) S + S (skew(V^T gV) / E) + diag(gS)] V^T
+         (+ (I - U U^T) gU S^-1 V^T if m > n, + U S^-1 gV^T (I - V V^T) if m < n)
+
+    with E[j, k] = S_k^2 - S_j^2 off the diagonal.
+    """
+    m, n = u._data.shape[-2], vh._data.shape[-1]
+    if g_u is None and g_vh is None:  # svdvals: gA = U diag(gS) V^T
+        if g_s is None:
+            return None
+        return u @ (g_s.unsqueeze(-1) * vh) if m >= n else (u * g_s.unsqueeze(-2)) @ vh
+    eye = make_tensor(np.eye(s._data.shape[-1], dtype=s._data.dtype))
+    s2 = s * s
+    # S_j^2 - S_j^2 is exactly 0 on the diagonal: + I makes it 1 there, where only 0 / 1 is taken
+    e = s2.unsqueeze(-2) - s2.unsqueeze(-1) + eye
+    if g_u is not None:
+        uhgu = u.mT @ g_u
+        uhgu = uhgu - uhgu.mT
+    if g_vh is not None:
+        vhgv = vh @ g_vh.mT
+        vhgv = vhgv - vhgv.mT
+    if g_u is not None and g_vh is not None:
+        inner = (uhgu * s.unsqueeze(-2) + s.unsqueeze(-1) * vhgv) / e
+    elif g_u is not None:
+        inner = (uhgu / e) * s.unsqueeze(-2)
+    else:
+        inner = s.unsqueeze(-1) * (vhgv / e)
+    if g_s is not None:
+        inner = inner + g_s.unsqueeze(-1) * eye
+    if m > n and g_u is not None:  # the part of gU outside U's columns
+        g_u_sinv = g_u / s.unsqueeze(-2)
+        grad = u @ inner + g_u_sinv - u @ (u.mT @ g_u_sinv)
+        return grad @ vh
+    if m < n and g_vh is not None:  # the part of gVh outside Vh's rows
+        sinv_g_vh = g_vh / s.unsqueeze(-1)
+        grad = inner @ vh + sinv_g_vh - (sinv_g_vh @ vh.mT) @ vh
+        return u @ grad
+    return u @ (inner @ vh) if m >= n else (u @ inner) @ vh
+
+
+SVD_NOT_FINITE = (
+    "linalg.svd: The algorithm failed to converge because the input matrix contained non-finite "
+    "values."
+)
+
+
+def _svd(A: Tensor, full_matrices: bool, compute_uv: bool) -> tuple:
+    """(U, S, Vh) of A (U and Vh None without ``compute_uv``), recorded when A needs a grad."""
+    data = A._data
+    if data.ndim < 2:
+        raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
+    _check_floating(data, "linalg.svd")
+    if data.dtype == np.float16:  # (NumPy's LAPACK has no float16 either)
+        raise NotImplementedError("\"linalg_svd_cpu\" not implemented for 'Half'")
+    tracks = _tracks(A)
+    try:
+        if not (compute_uv or tracks):
+            return None, make_tensor(np.linalg.svd(data, compute_uv=False)), None
+        u, s, vh = np.linalg.svd(data, full_matrices=full_matrices)
+    except np.linalg.LinAlgError:
+        raise LinAlgError(
+            SVD_NOT_FINITE + hint("look for nan or inf in the matrix (isfinite().all())")
+        ) from None
+    if not tracks:
+        return make_tensor(u), make_tensor(s), make_tensor(vh)
+    node = LinalgSvd()
+    node.full_matrices = full_matrices
+    connect(node, (A,))
+    outputs = [make_tensor(x, node) for x in (u, s, vh)]
+    for nr, t in enumerate(outputs):
+        t._output_nr = nr
+    node.save_outputs(outputs)
+    return tuple(outputs)
+
+
+def linalg_svd(A: Tensor, full_matrices=True, *, driver=None):
+    """``torch.linalg.svd``: A = U diag(S) Vh, S descending (batches too).  The gradient assumes
+    distinct singular values (and, for a non-square A, none of them 0), as torch's does."""
+    if not isinstance(A, Tensor):
+        raise _not_tensor_argument("linalg_svd", "A", 1, A)
+    if not isinstance(full_matrices, (_bool, np.bool_)):
+        raise TypeError(
+            f"linalg_svd(): argument 'full_matrices' must be bool, not {_type_name(full_matrices)}"
+        )
+    _check_driver(driver)
+    return _SVD_RESULT(*_svd(A, _bool(full_matrices), compute_uv=True))
+
+
+def linalg_svdvals(A: Tensor, *, driver=None) -> Tensor:
+    """``torch.linalg.svdvals``: the singular values, descending.  With a gradient to compute
+    it is output 1 (S) of a whole LinalgSvdBackward0, as in torch: the rule needs U and Vh."""
+    if not isinstance(A, Tensor):
+        raise _not_tensor_argument("linalg_svdvals", "A", 1, A)
+    _check_driver(driver)
+    return _svd(A, full_matrices=False, compute_uv=False)[1]
+
+
+def _check_driver(driver) -> None:
+    if driver is not None:
+        raise RuntimeError(
+            "torch.linalg.svd: keyword argument `driver=` is only supported on CUDA inputs with "
+            "cuSOLVER backend." + hint("leave driver out on the CPU")
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Norms: linalg.norm dispatches to vector_norm or matrix_norm, as torch does
+# --------------------------------------------------------------------------------------------
+
+
 def _dims_text(dims) -> str:
     """A list of dims as torch's C++ prints it in a message: ``[0, 1, 2]``, but ``1`` alone."""
     return str(dims[0]) if len(dims) == 1 else str(list(dims))
 
 
 def linalg_norm(A: Tensor, ord=None, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002
-    """``torch.linalg.norm``: a vector norm (the 2-norm of all the elements by default) or the
-    Frobenius norm of matrices; the other matrix norms need singular values, not implemented."""
+    """``torch.linalg.norm``: a matrix norm when ``ord`` is given and the dims are two (``dim``,
+    or a 2-D input without ``dim``), or a string; otherwise a vector norm (2 by default)."""
     if not isinstance(A, Tensor):
         raise _not_tensor_argument("linalg_norm", "input", 1, A)
     ndim = A._data.ndim
@@ -3752,53 +4008,145 @@ def linalg_norm(A: Tensor, ord=None, dim=None, keepdim=False, *, dtype=None) -> 
     return _vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype)
 
 
+def linalg_vector_norm(x: Tensor, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002
+    """``torch.linalg.vector_norm``: (sum |x|^ord)^(1/ord) over ``dim`` (None or (): all)."""
+    if not isinstance(x, Tensor):
+        raise _not_tensor_argument("linalg_vector_norm", "input", 1, x)
+    if not isinstance(ord, (*_NUMBER_TYPES, complex)):
+        raise TypeError(
+            f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, not "
+            f"{_type_name(ord)}" + hint("a matrix norm ('fro', 'nuc') is linalg.matrix_norm")
+        )
+    if dim is not None:
+        try:
+            dim = _reduction_dims(dim, "linalg_vector_norm")
+        except TypeError:
+            raise TypeError(
+                "linalg_vector_norm(): argument 'dim' (position 3) must be tuple of ints, not "
+                f"{_type_name(dim)}"
+            ) from None
+    return _vector_norm(x, ord, dim, keepdim, dtype)
+
+
+def linalg_matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # noqa: A002
+    """``torch.linalg.matrix_norm`` of the matrices in dims ``dim``: 'fro', 'nuc' (the sum of
+    the singular values), 2 / -2 (the largest / smallest), 1 / -1 (the largest / smallest
+    column sum of |A|), inf / -inf (the same over rows)."""
+    if not isinstance(A, Tensor):
+        raise _not_tensor_argument("linalg_matrix_norm", "input", 1, A)
+    if not isinstance(dim, Sequence):  # torch's parser takes no int here
+        raise TypeError(
+            f"linalg_matrix_norm(): argument 'dim' must be tuple of ints, not {_type_name(dim)}"
+            + hint("a matrix norm needs two dims, e.g. dim=(-2, -1)")
+        )
+    return _matrix_norm(A, ord, _reduction_dims(dim, "linalg_matrix_norm"), keepdim, dtype)
+
+
+def _check_norm_dtype(A: Tensor, dtype, function: str):
+    """torch's checks of a norm's ``dtype`` argument; returns it as a dtype (or None)."""
+    if dtype is None:
+        return None
+    dtype = _dtype.as_dtype(dtype)
+    if dtype.np.kind != "f":
+        raise RuntimeError(
+            f"{function}: dtype should be floating point or complex, but got {dtype.scalar_name}"
+        )
+    own = _dtype_of(A)
+    if _dtype.promote_types(own, dtype) is not dtype:
+        raise RuntimeError(
+            f"{function}: the dtype of the input ({own.scalar_name}) should be convertible "
+            f"without narrowing to the specified dtype ({dtype.scalar_name})"
+        )
+    return dtype
+
+
+def _check_real_order(ord, function: str) -> None:  # noqa: A002
+    if isinstance(ord, complex):
+        raise RuntimeError(f"{function}: Expected a non-complex scalar as the order of norm.")
+
+
 def _matrix_norm(A: Tensor, ord, dim: tuple, keepdim: bool, dtype) -> Tensor:  # noqa: A002
+    """linalg.matrix_norm once ``dim`` is a tuple: torch's checks, in torch's order, then torch's
+    composition of ops (so the grad_fn names are torch's too)."""
     if isinstance(ord, str):
         if ord not in ("fro", "nuc"):
             raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
-    elif builtins.abs(ord) not in (1, 2, math.inf):
-        raise RuntimeError(f"linalg.matrix_norm: Order {_float(ord):g} not supported.")
+    else:
+        _check_real_order(ord, "linalg.matrix_norm")
+        if builtins.abs(ord) not in (1, 2, math.inf):
+            raise RuntimeError(f"linalg.matrix_norm: Order {_float(ord):g} not supported.")
     data = A._data
     if data.ndim < 2:
         raise RuntimeError(
             "linalg.matrix_norm: The input tensor A must have at least 2 dimensions."
         )
     _check_floating(data, "linalg.matrix_norm")
-    if len(dim) != 2:
-        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {_dims_text(dim)}")
+    uses_svd = ord == "nuc" or (not isinstance(ord, str) and builtins.abs(ord) == 2)
+    if uses_svd and data.dtype == np.float16:
+        raise RuntimeError("linalg.matrix_norm: Low precision dtypes not supported. Got Half")
+    if len(dim) != 2:  # (a C++ vector: torch prints it without brackets or commas)
+        raise RuntimeError(
+            f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dim))}"
+        )
     d1, d2 = _dims(dim, data.ndim)
     if d1 == d2:
         raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({d1}, {d2})")
-    if ord != "fro":
-        raise NotImplementedError(
-            f"linalg.norm: the matrix norm ord={ord!r} is not implemented in autograd_lite"
-            + hint("use the default (Frobenius) norm, 'fro', or a vector norm along one dim")
-        )
-    return _vector_norm(A, 2, (d1, d2), keepdim, dtype, "linalg.matrix_norm")
+    dtype = _check_norm_dtype(A, dtype, "linalg.matrix_norm")
+    if ord == "fro":
+        return _vector_norm(A, 2, (d1, d2), keepdim, dtype)
+    if uses_svd:
+        return _singular_value_norm(A if dtype is None else A.to(dtype), ord, d1, d2, keepdim)
+    if ord in (math.inf, -math.inf):  # the inf norm is the 1 norm of the transpose
+        d1, d2 = d2, d1
+    if not keepdim and d1 < d2:  # the first reduction removes a dim in front of d2
+        d2 -= 1
+    column_sums = _vector_norm(A, 1, (d1,), keepdim, dtype)
+    return _largest_or_smallest(column_sums, d2, keepdim, ord > 0)
 
 
-def _vector_norm(A: Tensor, ord, dim, keepdim: bool, dtype, function="linalg.vector_norm"):  # noqa: A002
-    if dtype is not None:
-        dtype = _dtype.as_dtype(dtype)
-        if dtype.np.kind != "f":
-            raise RuntimeError(
-                f"{function}: dtype should be floating point or complex, but got "
-                f"{dtype.scalar_name}"
-            )
-        own = _dtype_of(A)
-        if own.np.kind == "f" and _dtype.promote_types(own, dtype) is not dtype:
-            raise RuntimeError(
-                f"{function}: the dtype of the input ({own.scalar_name}) should be convertible "
-                f"without narrowing to the specified dtype ({dtype.scalar_name})"
-            )
+def _singular_value_norm(A: Tensor, ord, d1: int, d2: int, keepdim: bool) -> Tensor:  # noqa: A002
+    """'nuc' (the sum of the singular values), 2 (the largest) or -2 (the smallest)."""
+    ndim = A._data.ndim
+    order = [d for d in range(ndim) if d not in (d1, d2)] + [d1, d2]  # the matrices last
+    values = linalg_svdvals(A.permute(*order))
+    if ord == "nuc":
+        out = values.sum(-1, keepdim)
+    else:
+        out = _largest_or_smallest(values, -1, keepdim, ord > 0)
+    if keepdim:
+        out = out.unsqueeze(-1).permute(*np.argsort(order).tolist())
+    return out
+
+
+def _largest_or_smallest(x: Tensor, dim: int, keepdim: bool, largest: bool) -> Tensor:
+    """amax / amin over ``dim``, but the largest of no values is 0 here: torch's matrix norms
+    give 0 (without a graph) for an empty matrix, where amax alone refuses."""
+    if largest and x._data.shape[dim] == 0:
+        shape = list(x._data.shape)
+        if keepdim:
+            shape[dim] = 1
+        else:
+            del shape[dim]
+        return make_tensor(np.zeros(shape, dtype=x._data.dtype))
+    return amax(x, dim, keepdim) if largest else amin(x, dim, keepdim)
+
+
+def _vector_norm(A: Tensor, ord, dim, keepdim: bool, dtype):  # noqa: A002
+    """linalg.vector_norm with ``dim`` None, an int or a sequence of ints."""
+    _check_floating(A._data, "linalg.vector_norm")
+    _check_real_order(ord, "linalg.vector_norm")
+    if dim is not None:
+        dim = (dim,) if isinstance(dim, (_int, np.integer)) else tuple(dim)
+        dim = dim or None  # () reduces every dim, as None does
+    dtype = _check_norm_dtype(A, dtype, "linalg.vector_norm")
     if dim is not None:
         dims = _dims(dim, A._data.ndim)
         for i, d in enumerate(dims):
             if d in dims[:i]:
                 raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
-    if dtype is not None and A._data.dtype.kind == "f":
+    if dtype is not None:
         A = A.to(dtype)
-    return norm(A, ord, dim, keepdim)
+    return _vector_norm_forward(A, ord, dim, keepdim)
 
 
 # ============================================================================================
@@ -3811,7 +4159,7 @@ _METHODS = {
     add sub subtract mul multiply div divide true_divide floor_divide remainder fmod pow square
     maximum minimum neg negative abs absolute sign exp log sqrt sin cos tan tanh sigmoid relu
     reciprocal log1p expm1 clamp clip clamp_min clamp_max eq ne lt le gt ge logical_and
-    logical_or logical_xor logical_not bitwise_not sum mean var std max min amax argmax argmin
+    logical_or logical_xor logical_not bitwise_not sum mean var std max min amax amin argmax argmin
     norm cumsum prod cumprod round floor ceil trunc fix softmax log_softmax all any equal
     allclose isclose isnan isinf isfinite count_nonzero reshape view view_as reshape_as flatten ravel transpose swapaxes swapdims t
     permute squeeze unsqueeze expand expand_as broadcast_to sum_to_size flip clone contiguous

@@ -45,9 +45,14 @@ class Size(tuple):
         return _sizes(tuple.__add__(self, other))
 
     def __radd__(self, other):
-        if not isinstance(other, tuple):
-            return NotImplemented
-        return _sizes(tuple.__add__(other, self))
+        if isinstance(other, tuple):
+            return _sizes(tuple.__add__(other, self))
+        # Python would name this class "Size" in its message; torch's C type is "torch.Size"
+        if isinstance(other, list):
+            raise TypeError('can only concatenate list (not "torch.Size") to list')
+        raise TypeError(
+            f"unsupported operand type(s) for +: '{type(other).__name__}' and 'torch.Size'"
+        )
 
     def __mul__(self, times):
         return Size(tuple(self) * times)

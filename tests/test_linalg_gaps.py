@@ -5,7 +5,11 @@
 * ``torch.broadcast_shapes``, and ``torch.Size`` staying a Size (``shape + (1,)``, ``shape[1:]``);
 * ``torch.linalg.solve``, ``inv``, ``det`` and ``norm`` (vector norms and the Frobenius norm),
   with torch's grad_fn names, first and second derivatives (det at singular matrices too), and
-  torch's errors (``torch.linalg.LinAlgError`` for a singular matrix).
+  torch's errors (``torch.linalg.LinAlgError`` for a singular matrix);
+* ``torch.linalg.svd`` and ``svdvals`` (LinalgSvdBackward0, second derivatives included), the
+  matrix norms built on them and on amax / amin ('nuc', 2, -2, 1, -1, inf, -inf) through
+  ``linalg.matrix_norm``, ``linalg.norm`` and ``torch.norm``, ``linalg.vector_norm``, and
+  ``amax`` / ``amin`` (AmaxBackward0 / AminBackward0: ties share the gradient).
 """
 
 from __future__ import annotations
@@ -237,6 +241,8 @@ SIZE_ERRORS = [
     case("(1.5,) + Size", lambda lib: (1.5,) + lib.Size([2])),
     case("Size + ('a',)", lambda lib: lib.Size([2]) + ("a",)),
     case("Size * 1.5", lambda lib: lib.Size([2]) * 1.5),
+    case("list + Size", lambda lib: [1] + lib.Size([2])),
+    case("int + Size", lambda lib: 1 + lib.Size([2])),
 ]
 
 
@@ -619,12 +625,6 @@ def test_norm_errors(fn, inputs, options):
     compare_error(fn, *inputs)
 
 
-@pytest.mark.parametrize("ord", ["nuc", 2, -2, 1, -1, math.inf])
-def test_matrix_norms_other_than_frobenius_are_not_implemented(ord):  # noqa: A002
-    with pytest.raises(NotImplementedError, match="hint: use the default"):
-        autograd_lite.linalg.norm(autograd_lite.ones(2, 2), ord)
-
-
 @FAST
 @given(
     shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=3),
@@ -638,3 +638,620 @@ def test_vector_norm_along_any_dims_matches_torch(shape, ord, keepdim, data):
     if len(dims) == 2 and ord is not None:
         ord = "fro"  # noqa: A001 - with two dims a number would ask for a matrix norm
     compare(lambda lib, x: lib.linalg.norm(x, ord, dims, keepdim), randn(*shape) + 0.1)
+
+
+# ============================================================================================
+# linalg.svd and linalg.svdvals
+#
+# Singular vectors are defined up to sign (and the extra columns of a full U or rows of a full
+# Vh up to a rotation), and LAPACK builds may choose differently: the cases compare what does
+# not depend on that choice (S, U diag(S) Vh, U * U, the outer products of singular pairs,
+# projectors).  The gradient needs distinct singular values, nonzero ones for a rectangular A.
+# ============================================================================================
+
+
+def separated(*shape, dtype=np.float64) -> np.ndarray:
+    """Random matrices whose singular values are far apart (and from 0): Q1 diag(s) Q2."""
+    *batch, m, n = shape
+    k = min(m, n)
+    q1 = np.linalg.qr(randn(*batch, m, m))[0][..., :k]
+    q2 = np.linalg.qr(randn(*batch, n, n))[0][..., :k, :]
+    s = 0.5 + 0.7 * np.arange(k, 0, -1) + 0.1 * np.abs(randn(*batch, k))
+    return ((q1 * s[..., None, :]) @ q2).astype(dtype)
+
+
+def rebuilt(r):
+    return r.U @ (r.S.unsqueeze(-1) * r.Vh)
+
+
+def squares(r):
+    """U * U and Vh * Vh over the k singular vectors A determines, and S."""
+    k = r.S.shape[-1]
+    return r.U[..., :k] ** 2, r.S, r.Vh[..., :k, :] * r.Vh[..., :k, :]
+
+
+def first_pair(r):
+    """u_1 v_1^T: the signs of u_1 and v_1 flip together."""
+    return (r.U[..., :, :1] * r.Vh[..., :1, :]).exp()
+
+
+SVD_CASES = [
+    case("S of svd", lambda lib, a: lib.linalg.svd(a).S, separated(3, 3)),
+    case("U S Vh rebuilds A", lambda lib, a: rebuilt(lib.linalg.svd(a, False)), separated(3, 4)),
+    case("squares, wide", lambda lib, a: squares(lib.linalg.svd(a, False)), separated(3, 5)),
+    case("squares, tall", lambda lib, a: squares(lib.linalg.svd(a, False)), separated(5, 3)),
+    case("squares, square", lambda lib, a: squares(lib.linalg.svd(a)), separated(4, 4)),
+    case("squares, full tall", lambda lib, a: squares(lib.linalg.svd(a)), separated(5, 3)),
+    case("squares, full wide", lambda lib, a: squares(lib.linalg.svd(a, True)), separated(2, 4)),
+    case("first pair, tall", lambda lib, a: first_pair(lib.linalg.svd(a, False)), separated(4, 2)),
+    case("first pair, wide", lambda lib, a: first_pair(lib.linalg.svd(a, False)), separated(2, 4)),
+    case("U only", lambda lib, a: lib.linalg.svd(a, False).U.abs().sum(0), separated(4, 3)),
+    case("Vh only", lambda lib, a: lib.linalg.svd(a, False).Vh.pow(2).sum(), separated(3, 4)),
+    case("U and S", lambda lib, a: (lambda r: r.U**2 * r.S)(lib.linalg.svd(a)), separated(3, 3)),
+    case(
+        "the extra columns of a full U: a projector, no gradient",
+        lambda lib, a: (lambda u: u @ u.mT)(lib.linalg.svd(a).U[:, 2:]),
+        separated(4, 2),
+    ),
+    case(
+        "the extra rows of a full Vh",
+        lambda lib, a: (lambda v: v.mT @ v)(lib.linalg.svd(a, full_matrices=True).Vh[1:]),
+        separated(1, 3),
+    ),
+    case("batch", lambda lib, a: squares(lib.linalg.svd(a, False)), separated(2, 3, 4)),
+    case(
+        "batch of 2 dims", lambda lib, a: rebuilt(lib.linalg.svd(a, False)), separated(2, 2, 3, 2)
+    ),
+    case("1 x 1", lambda lib, a: squares(lib.linalg.svd(a)), separated(1, 1)),
+    case(
+        "in a chain", lambda lib, a: lib.linalg.svd(a.exp() @ a.mT, False).S.log(), separated(3, 4)
+    ),
+    case(
+        "float32",
+        lambda lib, a: squares(lib.linalg.svd(a)),
+        separated(3, 4, dtype=np.float32),
+        **F32,
+    ),
+    case("no grad", lambda lib, a: rebuilt(lib.linalg.svd(a, False)), const(separated(3, 4))),
+    case("empty, full", lambda lib, a: lib.linalg.svd(a), randn(0, 3), **NO_GRAD),
+    case("empty batch", lambda lib, a: lib.linalg.svd(a, False), randn(2, 0, 3), **NO_GRAD),
+    case("svdvals", lambda lib, a: lib.linalg.svdvals(a), separated(3, 4)),
+    case("svdvals tall", lambda lib, a: lib.linalg.svdvals(a), separated(4, 2)),
+    case("svdvals batch", lambda lib, a: lib.linalg.svdvals(a), separated(2, 3, 3)),
+    case("svdvals in a chain", lambda lib, a: lib.linalg.svdvals(a * a).prod(), separated(3, 3)),
+    case(
+        "svdvals float32",
+        lambda lib, a: lib.linalg.svdvals(a),
+        separated(2, 3, dtype=np.float32),
+        **F32,
+    ),
+    case("svdvals no grad", lambda lib, a: lib.linalg.svdvals(a), const(separated(3, 2))),
+    case("svdvals empty", lambda lib, a: lib.linalg.svdvals(a), randn(0, 3)),
+]
+
+
+@pytest.mark.parametrize("fn, inputs, options", SVD_CASES)
+def test_svd(fn, inputs, options):
+    compare(fn, *inputs, **options)
+
+
+def test_svd_returns_torchs_named_tuple():
+    def fn(lib):
+        r = lib.linalg.svd(lib.tensor(separated(2, 3)), full_matrices=True)
+        fields = [tuple(r.U.shape), tuple(r.S.shape), tuple(r.Vh.shape)]
+        return type(r).__name__, len(r), r[1] is r.S, fields, repr(r).split("\n")[0]
+
+    same(fn)
+
+
+def test_svdvals_is_output_1_of_a_whole_svd_node():
+    """As torch: the rule needs U and Vh, so svdvals computes them (and saves them)."""
+
+    def fn(lib):
+        s = lib.linalg.svdvals(lib.tensor(separated(3, 4), requires_grad=True))
+        node = s.grad_fn
+        saved = [tuple(node._saved_U.shape), tuple(node._saved_Vh.shape)]
+        return node.name(), s.output_nr, node._saved_full_matrices, saved
+
+    same(fn)
+    norm = lambda lib: lib.linalg.matrix_norm(lib.tensor(separated(2, 2), requires_grad=True), 2)
+    same(
+        lambda lib: (
+            norm(lib).grad_fn.next_functions[0][0].name(),
+            norm(lib).grad_fn.next_functions[0][1],
+        )
+    )
+
+
+def test_svd_gradients_pass_gradcheck():
+    gradcheck, gradgradcheck = (
+        autograd_lite.autograd.gradcheck,
+        autograd_lite.autograd.gradgradcheck,
+    )
+    for shape in [(3, 3), (4, 2), (2, 4), (2, 3, 3)]:
+        for full_matrices in (False, True):
+            a = autograd_lite.tensor(separated(*shape), requires_grad=True)
+
+            def fn(a, full_matrices=full_matrices):
+                return squares(autograd_lite.linalg.svd(a, full_matrices))
+
+            assert gradcheck(fn, (a,))
+            assert gradgradcheck(fn, (a,))
+        assert gradgradcheck(lambda a: first_pair(autograd_lite.linalg.svd(a, False)), (a,))
+        assert gradgradcheck(autograd_lite.linalg.svdvals, (a,))
+
+
+def test_modified_singular_vectors_are_refused_like_torch():
+    def fn(lib, a):
+        r = lib.linalg.svd(a)
+        with lib.no_grad():
+            r.U.mul_(2)
+        r.S.sum().backward()
+
+    compare_error(fn, separated(3, 3))
+
+
+def test_second_backward_through_svd_is_refused_like_torch():
+    def fn(lib, a):
+        s = lib.linalg.svdvals(a).sum()
+        s.backward()
+        s.backward()
+
+    compare_error(fn, separated(3, 3))
+
+
+SVD_ERRORS = [
+    case("a vector", lambda lib, a: lib.linalg.svd(a), randn(3)),
+    case("int", lambda lib, a: lib.linalg.svd(a), integers(3, 3)),
+    case("bool", lambda lib, a: lib.linalg.svd(a > 0), randn(3, 3)),
+    case("float16", lambda lib, a: lib.linalg.svd(a), randn(3, 3, dtype=np.float16)),
+    case("a list", lambda lib: lib.linalg.svd([[1.0, 2.0]])),
+    case("full_matrices=1", lambda lib, a: lib.linalg.svd(a, full_matrices=1), randn(3, 3)),
+    case("driver on the CPU", lambda lib, a: lib.linalg.svd(a, driver="gesvd"), randn(3, 3)),
+    case("nan", lambda lib: lib.linalg.svd(lib.tensor([[math.nan, 1.0], [1.0, 1.0]]))),
+    case("svdvals of a vector", lambda lib, a: lib.linalg.svdvals(a), randn(3)),
+    case("svdvals of int", lambda lib, a: lib.linalg.svdvals(a), integers(2, 2)),
+    case("svdvals float16", lambda lib, a: lib.linalg.svdvals(a), randn(2, 2, dtype=np.float16)),
+    case("svdvals of a list", lambda lib: lib.linalg.svdvals([[1.0]])),
+]
+
+
+@pytest.mark.parametrize("fn, inputs, options", SVD_ERRORS)
+def test_svd_errors(fn, inputs, options):
+    compare_error(fn, *inputs)
+
+
+@FAST
+@given(
+    batch=hnp.array_shapes(min_dims=0, max_dims=2, max_side=2),
+    m=st.integers(1, 4),
+    n=st.integers(1, 4),
+    full_matrices=st.booleans(),
+)
+def test_svd_of_any_batch_matches_torch(batch, m, n, full_matrices):
+    a = separated(*batch, m, n)
+    compare(lambda lib, a: squares(lib.linalg.svd(a, full_matrices)), a, rtol=1e-4, atol=1e-6)
+    compare(lambda lib, a: rebuilt(lib.linalg.svd(a, False)), a, rtol=1e-4, atol=1e-6)
+
+
+# ============================================================================================
+# Matrix norms: linalg.matrix_norm, and linalg.norm / torch.norm dispatching to it
+# ============================================================================================
+
+ORDS = ["fro", "nuc", 2, -2, 1, -1, math.inf, -math.inf]
+ORD_IDS = ["fro", "nuc", "2", "-2", "1", "-1", "inf", "-inf"]
+
+MATRIX_NORM_CASES = [
+    case("square", lambda lib, a, o: lib.linalg.matrix_norm(a, o), separated(3, 3)),
+    case("tall", lambda lib, a, o: lib.linalg.matrix_norm(a, o), separated(4, 2)),
+    case("wide", lambda lib, a, o: lib.linalg.matrix_norm(a, ord=o), separated(2, 5)),
+    case("batch", lambda lib, a, o: lib.linalg.matrix_norm(a, o), separated(2, 3, 4)),
+    case(
+        "keepdim", lambda lib, a, o: lib.linalg.matrix_norm(a, o, keepdim=True), separated(2, 3, 4)
+    ),
+    case(
+        "dim=(2, 0)",
+        lambda lib, a, o: lib.linalg.matrix_norm(a, o, (2, 0)),
+        np.moveaxis(separated(3, 4, 5), (1, 2), (2, 0)),
+    ),
+    case(
+        "dim=[-1, 1] keepdim",
+        lambda lib, a, o: lib.linalg.matrix_norm(a, o, [-1, 1], True),
+        np.moveaxis(separated(2, 3, 4), (1, 2), (2, 1)),
+    ),
+    case("1 x 1", lambda lib, a, o: lib.linalg.matrix_norm(a, o), separated(1, 1)),
+    case("1 x 3", lambda lib, a, o: lib.linalg.matrix_norm(a, o), separated(1, 3)),
+    case("linalg.norm(A, ord)", lambda lib, a, o: lib.linalg.norm(a, o), separated(3, 4)),
+    case(
+        "linalg.norm with dim", lambda lib, a, o: lib.linalg.norm(a, o, (1, 2)), separated(2, 3, 3)
+    ),
+    case(
+        "in a chain", lambda lib, a, o: (a / lib.linalg.matrix_norm(a, o)).sum(0), separated(3, 2)
+    ),
+    case("no grad", lambda lib, a, o: lib.linalg.matrix_norm(a, o), const(separated(2, 3))),
+    case(
+        "float32",
+        lambda lib, a, o: lib.linalg.matrix_norm(a, o),
+        separated(3, 4, dtype=np.float32),
+        **F32,
+    ),
+    case(
+        "dtype=float64 of float32",
+        lambda lib, a, o: lib.linalg.matrix_norm(a, o, dtype=lib.float64),
+        separated(3, 4, dtype=np.float32),
+        **F32,
+    ),
+    case("0 x 3 batch", lambda lib, a, o: lib.linalg.matrix_norm(a, o), randn(0, 2, 3)),
+]
+
+
+@pytest.mark.parametrize("ord", ORDS, ids=ORD_IDS)
+@pytest.mark.parametrize("fn, inputs, options", MATRIX_NORM_CASES)
+def test_matrix_norm(fn, inputs, options, ord):  # noqa: A002
+    compare(lambda lib, a: fn(lib, a, ord), *inputs, **options)
+
+
+EMPTY_MATRIX_CASES = [
+    # torch gives 0 (without a graph) for the largest of nothing; the smallest is an error
+    case("2 of 0 x 3", lambda lib, a: lib.linalg.matrix_norm(a, 2), randn(0, 3)),
+    case("1 of 3 x 0", lambda lib, a: lib.linalg.matrix_norm(a, 1), randn(3, 0)),
+    case(
+        "inf of 3 x 0 keepdim",
+        lambda lib, a: lib.linalg.matrix_norm(a, math.inf, keepdim=True),
+        randn(3, 0),
+    ),
+    case("-inf of 3 x 0", lambda lib, a: lib.linalg.matrix_norm(a, -math.inf), randn(3, 0)),
+    case("nuc of 3 x 0", lambda lib, a: lib.linalg.matrix_norm(a, "nuc"), randn(3, 0)),
+    case(
+        "nuc of 2 x 3 x 0, keepdim",
+        lambda lib, a: lib.linalg.matrix_norm(a, "nuc", keepdim=True),
+        randn(2, 3, 0),
+    ),
+    case(
+        "2 of 2 x 3 x 0, keepdim",
+        lambda lib, a: lib.linalg.matrix_norm(a, 2, keepdim=True),
+        randn(2, 3, 0),
+    ),
+    case("1 of 2 x 0 x 3", lambda lib, a: lib.linalg.matrix_norm(a, 1), randn(2, 0, 3)),
+    case("1 of 0 x 0", lambda lib, a: lib.linalg.matrix_norm(a, 1), randn(0, 0)),
+]
+
+
+@pytest.mark.parametrize("fn, inputs, options", EMPTY_MATRIX_CASES)
+def test_matrix_norm_of_empty_matrices(fn, inputs, options):
+    compare(fn, *inputs, **options)
+
+
+LOW_PRECISION = {"rtol": 1e-2, "atol": 1e-2}
+
+OTHER_MATRIX_NORM_CASES = [
+    case("ord=True is 1", lambda lib, a: lib.linalg.matrix_norm(a, True), separated(3, 4)),
+    case("ord=2.0", lambda lib, a: lib.linalg.matrix_norm(a, 2.0), separated(3, 4)),
+    case(
+        "float16, 1",
+        lambda lib, a: lib.linalg.matrix_norm(a, 1),
+        randn(3, 3, dtype=np.float16),
+        **LOW_PRECISION,
+    ),
+    case(
+        "float16, inf",
+        lambda lib, a: lib.linalg.norm(a, math.inf),
+        randn(3, 3, dtype=np.float16),
+        **LOW_PRECISION,
+    ),
+    case(
+        "float16, fro",
+        lambda lib, a: lib.linalg.matrix_norm(a),
+        randn(3, 3, dtype=np.float16),
+        **LOW_PRECISION,
+    ),
+    case(
+        "ties in the column sums",
+        lambda lib, a: lib.linalg.matrix_norm(a, 1),
+        np.array([[1.0, -2.0], [2.0, 1.0]]),
+    ),
+    case(
+        "ties in the row sums",
+        lambda lib, a: lib.linalg.matrix_norm(a, -math.inf),
+        np.array([[1.0, 3.0], [2.0, -2.0]]),
+    ),
+    case("torch.norm(A, 'nuc')", lambda lib, a: lib.norm(a, "nuc"), separated(3, 4)),
+    case(
+        "torch.norm(A, 'nuc', dim, keepdim)",
+        lambda lib, a: lib.norm(a, "nuc", (1, 2), True),
+        separated(2, 3, 4),
+    ),
+    case(
+        "torch.norm(A, 'nuc', dtype)",
+        lambda lib, a: lib.norm(a, "nuc", dtype=lib.float64),
+        separated(3, 3, dtype=np.float32),
+        **F32,
+    ),
+    case("A.norm('nuc')", lambda lib, a: a.norm("nuc"), separated(3, 2)),
+    case("A.norm(p='nuc', keepdim)", lambda lib, a: a.norm(p="nuc", keepdim=True), separated(3, 2)),
+    case("torch.norm(A, 2) is a vector norm", lambda lib, a: lib.norm(a, 2), separated(3, 4)),
+    case("torch.norm(A, -2) too", lambda lib, a: lib.norm(a, -2), separated(3, 4)),
+    case("torch.norm(A, 'fro', [1])", lambda lib, a: lib.norm(a, "fro", [1]), randn(2, 3, 3)),
+    case("torch.norm(A, 'fro', [])", lambda lib, a: lib.norm(a, "fro", []), randn(2, 3, 3)),
+    case("torch.norm(A, 2, [])", lambda lib, a: lib.norm(a, 2, []), randn(2, 3, 3)),
+    case("torch.norm(A, None, 1)", lambda lib, a: lib.norm(a, None, 1), randn(2, 3, 3)),
+    case(
+        "torch.norm(A, 1.5, 0, True, dtype)",
+        lambda lib, a: lib.norm(a, 1.5, 0, True, dtype=lib.float64),
+        randn(3, 3),
+    ),
+]
+
+
+@pytest.mark.parametrize("fn, inputs, options", OTHER_MATRIX_NORM_CASES)
+def test_other_matrix_norms(fn, inputs, options):
+    compare(fn, *inputs, **options)
+
+
+def test_matrix_norms_pass_gradcheck():
+    gradcheck, gradgradcheck = (
+        autograd_lite.autograd.gradcheck,
+        autograd_lite.autograd.gradgradcheck,
+    )
+    for shape in [(3, 3), (4, 2), (2, 5), (2, 3, 3)]:
+        a = autograd_lite.tensor(separated(*shape), requires_grad=True)
+        for ord in ORDS:  # noqa: A001
+            fn = lambda a, ord=ord: autograd_lite.linalg.matrix_norm(a, ord)  # noqa: E731
+            assert gradcheck(fn, (a,)), ord
+            assert gradgradcheck(fn, (a,)), ord
+
+
+MATRIX_NORM_ERRORS = [
+    case("order 3", lambda lib, a: lib.linalg.matrix_norm(a, 3), randn(3, 3)),
+    case("order 2.5", lambda lib, a: lib.linalg.matrix_norm(a, 2.5), randn(3, 3)),
+    case("order 1/3", lambda lib, a: lib.linalg.matrix_norm(a, 1 / 3), randn(3, 3)),
+    case("order -0.0", lambda lib, a: lib.linalg.matrix_norm(a, -0.0), randn(3, 3)),
+    case("order nan", lambda lib, a: lib.linalg.matrix_norm(a, math.nan), randn(3, 3)),
+    case("complex order", lambda lib, a: lib.linalg.matrix_norm(a, 1j), randn(3, 3)),
+    case("unknown string", lambda lib, a: lib.linalg.matrix_norm(a, "abc"), randn(3, 3)),
+    case("order 3 of a vector", lambda lib, a: lib.linalg.matrix_norm(a, 3), integers(3)),
+    case("a vector", lambda lib, a: lib.linalg.matrix_norm(a), randn(3)),
+    case("a vector, order 2", lambda lib, a: lib.linalg.matrix_norm(a, 2), integers(3)),
+    case("int", lambda lib, a: lib.linalg.matrix_norm(a, 1), integers(3, 3)),
+    case("int 'nuc'", lambda lib, a: lib.linalg.matrix_norm(a, "nuc"), integers(3, 3)),
+    case(
+        "int with a dtype",
+        lambda lib, a: lib.linalg.matrix_norm(a, 1, dtype=lib.float64),
+        integers(2, 2),
+    ),
+    case("float16, 2", lambda lib, a: lib.linalg.matrix_norm(a, 2), randn(3, 3, dtype=np.float16)),
+    case("float16, 'nuc'", lambda lib, a: lib.linalg.norm(a, "nuc"), randn(3, 3, dtype=np.float16)),
+    case(
+        "float16, -2, dtype",
+        lambda lib, a: lib.linalg.matrix_norm(a, -2, dtype=lib.float32),
+        randn(3, 3, dtype=np.float16),
+    ),
+    case("one dim", lambda lib, a: lib.linalg.matrix_norm(a, "nuc", (0,)), randn(3, 3)),
+    case("three dims", lambda lib, a: lib.linalg.matrix_norm(a, 1, (0, 1, 2)), randn(2, 3, 3)),
+    case("no dims", lambda lib, a: lib.linalg.matrix_norm(a, 2, ()), randn(3, 3)),
+    case("'fro' no dims", lambda lib, a: lib.linalg.matrix_norm(a, "fro", []), randn(3, 3)),
+    case("same dims", lambda lib, a: lib.linalg.matrix_norm(a, 2, (1, -1)), randn(3, 3)),
+    case("same dims, 'fro'", lambda lib, a: lib.linalg.matrix_norm(a, "fro", (0, 0)), randn(3, 3)),
+    case("dim out of range", lambda lib, a: lib.linalg.matrix_norm(a, "nuc", (0, 5)), randn(3, 3)),
+    case(
+        "dtype narrowing",
+        lambda lib, a: lib.linalg.matrix_norm(a, 2, dtype=lib.float32),
+        randn(3, 3),
+    ),
+    case(
+        "dtype int", lambda lib, a: lib.linalg.matrix_norm(a, "nuc", dtype=lib.int64), randn(3, 3)
+    ),
+    case(
+        "float16 dtype",
+        lambda lib, a: lib.linalg.matrix_norm(a, 1, dtype=lib.float16),
+        randn(3, 3, dtype=np.float32),
+    ),
+    case("a list", lambda lib: lib.linalg.matrix_norm([[1.0]])),
+    case(
+        "nan, 2", lambda lib: lib.linalg.matrix_norm(lib.tensor([[math.nan, 1.0], [1.0, 1.0]]), 2)
+    ),
+    case("-2 of 0 x 3", lambda lib, a: lib.linalg.matrix_norm(a, -2), randn(0, 3)),
+    case("-2 of 2 x 0 x 3", lambda lib, a: lib.linalg.matrix_norm(a, -2), randn(2, 0, 3)),
+    case("-1 of 3 x 0", lambda lib, a: lib.linalg.matrix_norm(a, -1), randn(3, 0)),
+    case(
+        "-1 of 3 x 0, keepdim",
+        lambda lib, a: lib.linalg.matrix_norm(a, -1, keepdim=True),
+        randn(3, 0),
+    ),
+    case("-1 of 2 x 3 x 0", lambda lib, a: lib.linalg.matrix_norm(a, -1), randn(2, 3, 0)),
+    case("-inf of 0 x 3", lambda lib, a: lib.linalg.matrix_norm(a, -math.inf), randn(0, 3)),
+    case("linalg.norm 'nuc' of 3-d", lambda lib, a: lib.linalg.norm(a, "nuc"), randn(2, 3, 3)),
+    case(
+        "linalg.norm 'nuc' on one dim", lambda lib, a: lib.linalg.norm(a, "nuc", 1), randn(2, 3, 3)
+    ),
+    case("linalg.norm 'nuc' of a vector", lambda lib, a: lib.linalg.norm(a, "nuc"), randn(3)),
+    case("linalg.norm order 0 of a matrix", lambda lib, a: lib.linalg.norm(a, 0), randn(3, 3)),
+    case("linalg.norm int, order 2", lambda lib, a: lib.linalg.norm(a, 2), integers(3, 3)),
+    case("linalg.norm same dims", lambda lib, a: lib.linalg.norm(a, 2, (0, 0)), randn(3, 3)),
+    case("torch.norm 'nuc' of 3-d", lambda lib, a: lib.norm(a, "nuc"), randn(2, 3, 3)),
+    case(
+        "torch.norm 'nuc' keepdim of 3-d",
+        lambda lib, a: lib.norm(a, "nuc", keepdim=True),
+        randn(2, 3, 3),
+    ),
+    case(
+        "torch.norm 'fro' over 3 dims", lambda lib, a: lib.norm(a, "fro", (0, 1, 2)), randn(2, 3, 3)
+    ),
+    case("torch.norm 'nuc' of a vector", lambda lib, a: lib.norm(a, "nuc"), randn(3)),
+    case("torch.norm 'nuc' on one dim", lambda lib, a: lib.norm(a, "nuc", 1), randn(3, 3)),
+    case("torch.norm 'nuc' on no dims", lambda lib, a: lib.norm(a, "nuc", []), randn(3, 3)),
+    case("torch.norm unknown string", lambda lib, a: lib.norm(a, "abc"), randn(3, 3)),
+    case("torch.norm unknown string, int", lambda lib, a: lib.norm(a, "abc"), integers(3, 3)),
+    case("torch.norm 'nuc' of int", lambda lib, a: lib.norm(a, "nuc"), integers(3, 3)),
+    case("torch.norm of int", lambda lib, a: lib.norm(a), integers(3, 3)),
+    case(
+        "torch.norm 'nuc' narrowing",
+        lambda lib, a: lib.norm(a, "nuc", dtype=lib.float32),
+        randn(3, 3),
+    ),
+    case(
+        "torch.norm 'fro' narrowing",
+        lambda lib, a: lib.norm(a, "fro", dtype=lib.float16),
+        randn(3, 3, dtype=np.float32),
+    ),
+    case("torch.norm of a number", lambda lib: lib.norm(1.0)),
+    case("torch.norm float dim", lambda lib, a: lib.norm(a, 2, 1.5), randn(3, 3)),
+]
+
+
+@pytest.mark.parametrize("fn, inputs, options", MATRIX_NORM_ERRORS)
+def test_matrix_norm_errors(fn, inputs, options):
+    compare_error(fn, *inputs)
+
+
+@FAST
+@given(
+    shape=hnp.array_shapes(min_dims=2, max_dims=4, min_side=1, max_side=3),
+    ord=st.sampled_from(ORDS),
+    keepdim=st.booleans(),
+    data=st.data(),
+)
+def test_matrix_norm_over_any_dims_matches_torch(shape, ord, keepdim, data):  # noqa: A002
+    ndim = len(shape)
+    d1, d2 = data.draw(st.lists(st.integers(0, ndim - 1), min_size=2, max_size=2, unique=True))
+    negative = data.draw(st.booleans())  # the same dims counted from the end
+    dims = (d1 - ndim, d2 - ndim) if negative else (d1, d2)
+    # matrices with separated singular values, moved into dims (d1, d2)
+    batch = [shape[d] for d in range(ndim) if d not in (d1, d2)]
+    a = np.moveaxis(separated(*batch, shape[d1], shape[d2]), (-2, -1), (d1, d2))
+    compare(lambda lib, x: lib.linalg.matrix_norm(x, ord, dims, keepdim), a, rtol=1e-4, atol=1e-6)
+    compare(lambda lib, x: lib.linalg.norm(x, ord, dims, keepdim), a, rtol=1e-4, atol=1e-6)
+
+
+# ============================================================================================
+# linalg.vector_norm
+# ============================================================================================
+
+VECTOR_NORM_CASES = [
+    case("default", lambda lib, x: lib.linalg.vector_norm(x), randn(3, 4)),
+    case(
+        "ord 3, dims, keepdim",
+        lambda lib, x: lib.linalg.vector_norm(x, 3, (0, 2), True),
+        randn(2, 3, 4),
+    ),
+    case("ord inf, dim", lambda lib, x: lib.linalg.vector_norm(x, math.inf, 1), randn(3, 4)),
+    case("ord -1", lambda lib, x: lib.linalg.vector_norm(x, ord=-1), randn(4)),
+    case("ord 0", lambda lib, x: lib.linalg.vector_norm(x, 0), np.array([0.0, 1.5, -2.0])),
+    case("ord True", lambda lib, x: lib.linalg.vector_norm(x, True), randn(4)),
+    case("dim ()", lambda lib, x: lib.linalg.vector_norm(x, 2, ()), randn(3, 4)),
+    case("dim []", lambda lib, x: lib.linalg.vector_norm(x, 1, [], keepdim=True), randn(3, 4)),
+    case("dim list", lambda lib, x: lib.linalg.vector_norm(x, dim=[0, 1]), randn(3, 4)),
+    case(
+        "dtype",
+        lambda lib, x: lib.linalg.vector_norm(x, dtype=lib.float64),
+        randn(3, dtype=np.float32),
+        **F32,
+    ),
+    case(
+        "float16",
+        lambda lib, x: lib.linalg.vector_norm(x),
+        randn(3, dtype=np.float16),
+        **LOW_PRECISION,
+    ),
+    case("0-d", lambda lib, x: lib.linalg.vector_norm(x, 1, 0), randn()),
+]
+
+
+@pytest.mark.parametrize("fn, inputs, options", VECTOR_NORM_CASES)
+def test_vector_norm(fn, inputs, options):
+    compare(fn, *inputs, **options)
+
+
+VECTOR_NORM_ERRORS = [
+    case("'fro'", lambda lib, x: lib.linalg.vector_norm(x, "fro"), randn(3)),
+    case("None", lambda lib, x: lib.linalg.vector_norm(x, None), randn(3)),
+    case("complex order", lambda lib, x: lib.linalg.vector_norm(x, 1j), randn(3)),
+    case("int", lambda lib, x: lib.linalg.vector_norm(x), integers(3)),
+    case("a list", lambda lib: lib.linalg.vector_norm([1.0])),
+    case("float dim", lambda lib, x: lib.linalg.vector_norm(x, 2, 1.5), randn(3, 3)),
+    case("dim twice", lambda lib, x: lib.linalg.vector_norm(x, 2, (0, 0)), randn(3, 3)),
+    case("dim out of range", lambda lib, x: lib.linalg.vector_norm(x, 2, 2), randn(3, 3)),
+    case(
+        "dtype narrowing",
+        lambda lib, x: lib.linalg.vector_norm(x, math.inf, dtype=lib.float32),
+        randn(3),
+    ),
+    case("inf of empty", lambda lib, x: lib.linalg.vector_norm(x, math.inf), randn(0)),
+]
+
+
+@pytest.mark.parametrize("fn, inputs, options", VECTOR_NORM_ERRORS)
+def test_vector_norm_errors(fn, inputs, options):
+    compare_error(fn, *inputs)
+
+
+# ============================================================================================
+# amax and amin
+# ============================================================================================
+
+TIES = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0], [-1.0, -1.0, -1.0]])
+
+AMAX_CASES = [
+    case("amax", lambda lib, x: lib.amax(x), randn(3, 4)),
+    case("amin", lambda lib, x: lib.amin(x), randn(3, 4)),
+    case("amax dim", lambda lib, x: lib.amax(x, 1), randn(3, 4)),
+    case("amin dim keepdim", lambda lib, x: lib.amin(x, -1, True), randn(3, 4)),
+    case("amax dims", lambda lib, x: lib.amax(x, (0, 2)), randn(2, 3, 4)),
+    case("amin dims keepdim", lambda lib, x: lib.amin(x, [2, 0], keepdim=True), randn(2, 3, 4)),
+    case("amax ()", lambda lib, x: lib.amax(x, ()), randn(2, 3)),
+    case("amin dim=None", lambda lib, x: lib.amin(x, dim=None), randn(2, 3)),
+    case("x.amax()", lambda lib, x: x.amax(), randn(2, 3)),
+    case("x.amin(0)", lambda lib, x: x.amin(0), randn(2, 3)),
+    case("amax ties: shared", lambda lib, x: lib.amax(x), TIES),
+    case("amax ties along a dim", lambda lib, x: lib.amax(x, 1), TIES),
+    case("amin ties along a dim", lambda lib, x: lib.amin(x, 1, True), TIES),
+    case("amin ties over dims", lambda lib, x: lib.amin(x, (0, 1)), TIES),
+    case("amax in a chain", lambda lib, x: (x * lib.amax(x * x, 0)).sum(1), randn(3, 4)),
+    case("amax int", lambda lib, x: lib.amax(x, 0), integers(3, 4)),
+    case("amin bool", lambda lib, x: lib.amin(x > 0), randn(3, 4), **NO_GRAD),
+    case("amax 0-d", lambda lib, x: lib.amax(x, 0), randn()),
+    case("amin 0-d (0,)", lambda lib, x: lib.amin(x, (0,)), randn()),
+    case("amax of empty, along a full dim", lambda lib, x: lib.amax(x, 1), randn(0, 3)),
+    case("amax nan", lambda lib: lib.amax(lib.tensor([1.0, math.nan, 2.0]))),
+    case("float32", lambda lib, x: lib.amin(x, 0), randn(3, 4, dtype=np.float32), **F32),
+]
+
+
+@pytest.mark.parametrize("fn, inputs, options", AMAX_CASES)
+def test_amax_amin(fn, inputs, options):
+    compare(fn, *inputs, **options)
+
+
+AMAX_ERRORS = [
+    case("a list", lambda lib: lib.amax([1, 2])),
+    case("amin of a list", lambda lib: lib.amin([1.0])),
+    case("float dim", lambda lib, x: lib.amax(x, 1.0), randn(2, 3)),
+    case("dim twice", lambda lib, x: lib.amin(x, (0, 0)), randn(2, 3)),
+    case("dim out of range", lambda lib, x: lib.amax(x, 2), randn(2, 3)),
+    case("0-d, dim 1", lambda lib, x: lib.amax(x, 1), randn()),
+    case("empty, all", lambda lib, x: lib.amax(x), randn(0, 3)),
+    case("empty, ()", lambda lib, x: lib.amin(x, ()), randn(0, 3)),
+    case("empty dim", lambda lib, x: lib.amin(x, -1), randn(2, 0)),
+    case("empty dim in a tuple", lambda lib, x: lib.amax(x, (0, 1)), randn(3, 0)),
+]
+
+
+@pytest.mark.parametrize("fn, inputs, options", AMAX_ERRORS)
+def test_amax_amin_errors(fn, inputs, options):
+    compare_error(fn, *inputs)
+
+
+@FAST
+@given(
+    shape=hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3),
+    keepdim=st.booleans(),
+    largest=st.booleans(),
+    data=st.data(),
+)
+def test_amax_amin_over_any_dims_match_torch(shape, keepdim, largest, data):
+    rank = max(len(shape), 1)  # (a 0-d tensor takes dim 0 or -1)
+    unique = st.lists(st.integers(-rank, rank - 1), max_size=rank, unique_by=lambda d: d % rank)
+    dims = data.draw(unique)
+    x = np.asarray(np.round(randn(*shape)))  # small integers: many ties
+    name = "amax" if largest else "amin"
+    compare(lambda lib, x: getattr(lib, name)(x, dims, keepdim), x)
