@@ -40,6 +40,9 @@ class NotebookGrade:
     # worded for the student; answers after it are missing and score 0.
     incidents: list[str] = field(default_factory=list)
     seconds: float = 0.0  # wall time of grade(), kernel start included
+    # Set when the grader's own machinery failed (the kernel could not start, the kernel
+    # server died): not the student's doing, so the pipeline retries and never caches it.
+    infrastructure: str | None = None
 
     @property
     def points(self) -> float:
@@ -58,4 +61,11 @@ def grade(submission_nb, source_nb, references, cwd: Path, **execute_options) ->
     execution = run(restored_nb, cwd, **execute_options)
     exercises = score(source_nb, references, collect(execution.notebook))
     seconds = time.perf_counter() - start
-    return NotebookGrade(exercises, restored, execution.notebook, execution.incidents, seconds)
+    return NotebookGrade(
+        exercises,
+        restored,
+        execution.notebook,
+        execution.incidents,
+        seconds,
+        execution.infrastructure,
+    )

@@ -20,19 +20,22 @@ import copy
 import logging
 import os
 import signal
+import subprocess
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
 
 import nbformat
+import zmq
+import zmq.asyncio
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from grader.answers import MIME_TYPE
-from grader.sandbox import GiB, Limits, kernel_manager, working_directory
+from grader.sandbox import GiB, Limits, kernel_group, kernel_manager, mode, working_directory
 
 SKIP_TAG = "compare-torch"
 REFERENCE_SETUP = "import grader.reference_mode\ngrader.reference_mode.install()\n"
@@ -65,19 +68,36 @@ del _grader_text_only
 DEFAULT_LIMITS = Limits()  # frozen: safe to share
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 OUTPUT_LIMIT = 1_000_000  # characters of output kept per cell (and as many of answers)
-NOTEBOOK_OUTPUT_LIMIT = 20_000_000
+# Per notebook, for printed output and for answer records each: answers travel apart, so
+# that no amount of printing can crowd them out.
+NOTEBOOK_OUTPUT_LIMIT = 4_000_000
+# The largest message the grader accepts from a kernel (ZMQ drops the connection on a larger
+# one, before it is read into memory): the grader's memory stays bounded whatever is printed.
+MAX_MESSAGE_BYTES = 8 * 2**20
 
 _quiet = logging.getLogger("grader.execute.nbclient")  # timeouts and deaths become incidents
 _quiet.setLevel(logging.CRITICAL)
 
 
 def nbgrader_meta(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {})
+    """The cell's nbgrader metadata, {} unless it is a dict: a student can write any JSON."""
+    metadata = cell.get("metadata") if isinstance(cell, dict) else None
+    meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    return meta if isinstance(meta, dict) else {}
 
 
 def is_test_cell(cell) -> bool:
+    """A graded code cell that is not a solution, with a grade_id to report under (callers
+    index by it, so a cell without a string one is not a test cell)."""
     meta = nbgrader_meta(cell)
-    return bool(meta.get("grade")) and not meta.get("solution") and cell.cell_type == "code"
+    grade_id = meta.get("grade_id")
+    return (
+        bool(meta.get("grade"))
+        and not meta.get("solution")
+        and isinstance(grade_id, str)
+        and bool(grade_id)
+        and cell.get("cell_type") == "code"
+    )
 
 
 @dataclass
@@ -93,6 +113,7 @@ class Execution:
     notebook: object  # the executed notebook (a copy: the input is untouched)
     incidents: list[str]  # what stopped the run early or hit a limit, for the student to read
     seconds: float
+    infrastructure: str | None = None  # the grader's machinery failed (see NotebookGrade)
 
 
 def execute(nb, cwd: Path, **options):
@@ -109,14 +130,13 @@ def run(
     figures: bool = False,
     kernel_name: str = "python3",
 ) -> Execution:
-    """Run ``nb`` with a copy of ``cwd``'s files (in ``cwd`` itself for ``reference=True``,
-    which runs under real torch, see grader.reference_mode). ``figures=True`` draws them."""
+    """Run ``nb`` with a copy of ``cwd``'s files, sandboxed (in ``cwd`` itself, unconfined,
+    for ``reference=True``, which runs under real torch (see grader.reference_mode), and for
+    ``Limits(confine=False)``, a student's own check). ``figures=True`` draws them."""
     start = time.perf_counter()
     nb, skipped = _prepared(nb, reference, figures)
-    place = nullcontext(Path(cwd)) if reference else working_directory(Path(cwd), limits)
-    with place as folder:
-        backend = INLINE_BACKEND if figures else "Agg"
-        km = None if reference else kernel_manager(limits, folder, backend)
+    confined = not reference and mode(limits) != "off"
+    with _place(Path(cwd), limits, confined, figures) as (folder, km, env, group):
         client = _Client(
             nb,
             km=km,
@@ -126,18 +146,38 @@ def run(
             resources={"metadata": {"path": str(folder)}},
             log=_quiet,
             # The reference kernel's TCP warning; the sandbox kernel's launcher says the same.
-            extra_arguments=["--IPKernelApp.log_level=ERROR"] if reference else [],
+            extra_arguments=["--IPKernelApp.log_level=ERROR"] if not confined else [],
         )
         try:
-            incidents = _run_cells(client, nb, limits, figures)
+            logs = folder if confined else None
+            incidents, infrastructure = _run_cells(client, nb, limits, figures, env, logs)
         finally:
             _kill_if_alive(client.kernel_process)
+            client.close_context()
+        if group is not None and group.out_of_memory():
+            gib = limits.memory_bytes / GiB
+            incidents.insert(
+                0,
+                f"memory limit ({gib:.1f} GiB for the kernel and all it started) "
+                "reached: a process was stopped",
+            )
     nb.cells.pop(0)  # the setup cell
     for cell, source in skipped:
         cell.source = source
     if not reference:  # in cell order: whatever stopped the run came last
         incidents = _memory_incidents(nb, limits) + incidents
-    return Execution(nb, incidents, time.perf_counter() - start)
+    return Execution(nb, incidents, time.perf_counter() - start, infrastructure)
+
+
+@contextmanager
+def _place(cwd: Path, limits: Limits, confined: bool, figures: bool):
+    """(working folder, kernel manager or None, extra environment, control group or None)."""
+    if not confined:
+        yield cwd, None, {}, None
+        return
+    with working_directory(cwd, limits) as run, kernel_group(limits) as (group, env):
+        backend = INLINE_BACKEND if figures else "Agg"
+        yield run, kernel_manager(limits, run, backend), env, group
 
 
 def _prepared(nb, reference: bool, figures: bool):
@@ -157,19 +197,49 @@ def _prepared(nb, reference: bool, figures: bool):
     return nb, skipped
 
 
-def _run_cells(client: NotebookClient, nb, limits: Limits, figures: bool) -> list[str]:
-    """Start the kernel, execute every cell; the incident that stopped the run, if any."""
+def _run_cells(client: NotebookClient, nb, limits: Limits, figures: bool, extra_env, folder):
+    """Start the kernel, execute every cell. Returns (the incident that stopped the run, if
+    any; what kept the kernel from starting, if it did not: the grader's failure, not the
+    student's, since no student code runs before the kernel is up)."""
     deadline = time.monotonic() + limits.notebook_timeout  # kernel start included
     # nbclient reads a timeout of 0 as "none": never return less than a hair.
     client.timeout_func = lambda cell: max(
         0.01, min(limits.cell_timeout, deadline - time.monotonic())
     )
-    env = {**os.environ, "MPLBACKEND": INLINE_BACKEND if figures else "Agg"}
+    env = {**os.environ, **extra_env, "MPLBACKEND": INLINE_BACKEND if figures else "Agg"}
+    started = []
     try:
-        with client.setup_kernel(cleanup_kc=True, env=env):  # cleanup kills the process group
-            return _each_cell(client, nb, limits, deadline)
+        with _streams(client, folder) as streams:
+            # cleanup kills the process group
+            with client.setup_kernel(cleanup_kc=True, env=env, **streams):
+                started.append(True)
+                return _each_cell(client, nb, limits, deadline), None
     except Exception as error:  # noqa: BLE001 - the kernel did not start or the channel broke
-        return [f"the notebook could not be run: {type(error).__name__}: {error}"]
+        reason = f"{type(error).__name__}: {error}"
+        if not started:
+            log = _tail(Path(folder) / "kernel.log") if folder is not None else ""
+            return [], f"the kernel could not start: {reason}" + (f" ({log})" if log else "")
+        return [f"the notebook could not be run: {reason}"], None
+
+
+@contextmanager
+def _streams(client: NotebookClient, folder):
+    """A sandboxed kernel's stdout goes nowhere and its stderr (until it starts, see
+    grader.sandbox_kernel.launch) to a log in the run folder: never the grader's terminal."""
+    if folder is None:
+        yield {}
+        return
+    with open(Path(folder) / "kernel.log", "wb") as log:
+        yield {"stdout": subprocess.DEVNULL, "stderr": log, "stdin": subprocess.DEVNULL}
+
+
+def _tail(path: Path, size: int = 600) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, path.stat().st_size - size))
+            return f.read().decode(errors="replace").strip()
+    except OSError:
+        return ""
 
 
 def _each_cell(client: NotebookClient, nb, limits: Limits, deadline: float) -> list[str]:
@@ -211,18 +281,17 @@ def _memory_incidents(nb, limits: Limits) -> list[str]:
 
 
 class _Client(NotebookClient):
-    """A client that keeps at most OUTPUT_LIMIT characters of output per cell (answers
-    counted apart, so that printing cannot crowd them out) and NOTEBOOK_OUTPUT_LIMIT in all:
-    a print loop running until the timeout must not fill the grader's memory."""
+    """A client that keeps at most OUTPUT_LIMIT characters of output per cell and
+    NOTEBOOK_OUTPUT_LIMIT per notebook, for printed output and answer records apart (so that
+    printing cannot crowd answers out), refuses messages over MAX_MESSAGE_BYTES, and drops
+    messages of a shape no kernel sends: a print loop running until the timeout, or a hostile
+    kernel, must not fill the grader's memory or break it."""
 
     def output(self, outs, msg, display_id, cell_index):
-        content = msg.get("content", {})
-        data = content.get("data") or {}
-        size = len(content.get("text", "")) + sum(len(str(v)) for v in data.values())
-        cell_key = (cell_index, MIME_TYPE in data)
-        self._used[cell_key] += size
-        self._used["notebook"] += size
-        if self._used[cell_key] > OUTPUT_LIMIT or self._used["notebook"] > NOTEBOOK_OUTPUT_LIMIT:
+        content = msg.get("content")
+        if not isinstance(content, dict) or not isinstance(content.get("data", {}), dict):
+            return None
+        if not self._within_budget(content, cell_index):
             if cell_index not in self._cut:
                 self._cut.add(cell_index)
                 note = f"[output cut by the grader: over {OUTPUT_LIMIT:,} characters]\n"
@@ -230,15 +299,43 @@ class _Client(NotebookClient):
             return None
         return super().output(outs, msg, display_id, cell_index)
 
+    def _update_display_id(self, display_id, msg):
+        """Updates of a display count like new output: else a tiny display updated with a
+        huge one, many times over, would grow without bound."""
+        content = msg.get("content")
+        if isinstance(content, dict) and isinstance(content.get("data", {}), dict):
+            if self._within_budget(content, None):
+                super()._update_display_id(display_id, msg)
+
+    def _within_budget(self, content: dict, cell_index) -> bool:
+        data = content.get("data") or {}
+        size = len(str(content.get("text", ""))) + sum(len(str(v)) for v in data.values())
+        kind = "answers" if MIME_TYPE in data else "output"
+        self._used[(cell_index, kind)] += size
+        self._used[kind] += size
+        per_cell = cell_index is None or self._used[(cell_index, kind)] <= OUTPUT_LIMIT
+        return per_cell and self._used[kind] <= NOTEBOOK_OUTPUT_LIMIT
+
     def reset_execution_trackers(self) -> None:
         super().reset_execution_trackers()
         self._used: collections.Counter = collections.Counter()
         self._cut: set[int] = set()
 
+    def close_context(self) -> None:
+        """The ZMQ context of this run's channels (see async_start_new_kernel_client)."""
+        if self._context is not None:
+            self._context.destroy(linger=0)
+            self._context = None
+
+    _context = None
+
     async def async_start_new_kernel_client(self):
         """nbclient's, minus jupyter_client's last 0.2 s of listening for stray IOPub
         messages (nbclient ignores replies to other requests anyway)."""
-        self.kc = self.km.client()
+        # A context of our own: its sockets refuse messages over MAX_MESSAGE_BYTES.
+        self._context = zmq.asyncio.Context()
+        self._context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+        self.kc = self.km.client(context=self._context)
         await ensure_async(self.kc.start_channels())
         try:
             await _wait_for_ready(self.kc, self.startup_timeout)
@@ -292,15 +389,24 @@ def collect(executed) -> dict[str, CellReport]:
     """Per test cell (by grade_id): the answers it reported and its error. Answers reported
     by any other cell are ignored: only the restored test cells speak for a grade."""
     reports: dict[str, CellReport] = {}
-    for cell in executed.cells:
+    cells = executed.get("cells")
+    for cell in cells if isinstance(cells, list) else []:
         if not is_test_cell(cell):
             continue
         report = reports.setdefault(nbgrader_meta(cell)["grade_id"], CellReport())
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                first = str(output.get("evalue", "")).strip().splitlines()
-                report.error = f"{output.get('ename')}: {first[0] if first else ''}".rstrip(": ")
-            record = output.get("data", {}).get(MIME_TYPE)
+        outputs = cell.get("outputs")
+        # Outputs come from the student's kernel: any JSON, so check each type before use.
+        for output in outputs if isinstance(outputs, list) else []:
+            kind = output.get("output_type") if isinstance(output, dict) else None
+            if kind == "error":
+                ename, evalue = output.get("ename"), output.get("evalue")
+                first = evalue.strip().splitlines() if isinstance(evalue, str) else []
+                name = ename if isinstance(ename, str) else "Error"
+                report.error = f"{name}: {first[0] if first else ''}".rstrip(": ")
+            if kind not in ("display_data", "execute_result"):
+                continue
+            data = output.get("data")
+            record = data.get(MIME_TYPE) if isinstance(data, dict) else None
             if isinstance(record, dict) and isinstance(record.get("name"), str):
                 report.answers.setdefault(record["name"], record)
     return reports

@@ -4,7 +4,9 @@ the kernelspec, see grader.sandbox):
     python -I -S grader/kernel_stub.py SOCKET -f CONNECTION_FILE
 
 It asks the server (grader.sandbox_kernel.serve) to fork a kernel for it, handing over its
-standard streams, working directory and a few environment variables, then stands for that
+standard streams, its working directory (the run directory grader.sandbox prepared), the
+connection info, a few environment variables and, when the grader made control groups for
+this kernel (root), their ``cgroup.procs`` files opened for writing; then it stands for that
 kernel: the two ends of one socket tie them together. A SIGINT from jupyter_client goes on as
 an "i"; the kernel's exit status comes back and becomes ours; if we are killed (jupyter_client
 shutting the kernel down) or the grader dies, our end closes and the kernel's supervisor kills
@@ -21,6 +23,8 @@ import sys
 # What the kernel may see of the grader's environment (it may hold secrets); the rest is
 # never sent, so it cannot linger in the server's memory either.
 KEPT_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "JPY_PARENT_PID", "MPLBACKEND")
+# os.pathsep-separated cgroup.procs files the kernel joins (set by grader.sandbox).
+CGROUP_VARIABLE = "AUTOGRADE_CGROUP_PROCS"
 
 
 def main(argv: list[str]) -> int:
@@ -28,12 +32,16 @@ def main(argv: list[str]) -> int:
     grader = os.getppid()
     server = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     server.connect(address)
+    with open(connection_file) as f:
+        connection = json.load(f)
     request = {
-        "cwd": os.getcwd(),
-        "connection_file": os.path.abspath(connection_file),
+        "run": os.getcwd(),
+        "connection": connection,
         "env": {key: os.environ[key] for key in KEPT_ENVIRONMENT if key in os.environ},
     }
-    socket.send_fds(server, [json.dumps(request).encode()], [0, 1, 2])
+    groups = [p for p in os.environ.get(CGROUP_VARIABLE, "").split(os.pathsep) if p]
+    fds = [0, 1, 2] + [os.open(path, os.O_WRONLY) for path in groups]
+    socket.send_fds(server, [json.dumps(request).encode()], fds)
     signal.signal(signal.SIGINT, lambda *_: server.send(b"i"))
     while True:
         if select.select([server], [], [], 1.0)[0]:

@@ -1,14 +1,20 @@
-"""Where and how a student's notebook runs: limits, the sandbox user, its kernel and its files.
+"""Where and how a student's notebook runs: limits, the sandbox, its kernel and its files.
 
 A student's kernel is forked by a kernel server (grader.sandbox_kernel ``--serve``, one per
-grader process, with numpy, matplotlib, ipykernel and the course already imported), which
-confines each fork the way a directly launched kernel confines itself (see there); jupyter_client
-starts a tiny stub (grader.kernel_stub) that asks for the fork and stands for it, through a
-kernelspec written to a private temporary directory. When the grader runs as root,
-that kernel runs as an unprivileged user (``autograde``, created on first use), in a fresh
-working directory owned by that user, and ``protect()`` keeps the solutions, references and
-gradebook out of its reach. Not as root, the limits still apply but the kernel is the
-grader's own user: ``enforced()`` says which.
+grader process, with numpy, matplotlib, ipykernel and the course already imported) that runs
+inside a **bubblewrap** sandbox built here from an allowlist: the system's runtime (/usr and its
+links), the interpreter and its packages, ``autograd_lite/`` and the four files of ``grader/`` a
+kernel imports, all read-only; the folder of this grader's run directories; nothing else of the
+host (not the repository's solutions/, not the references, the gradebook, /home or another copy
+of anything on the disk). Each forked kernel then confines itself further (namespaces of its own,
+one size-limited tmpfs for every place it may write, limits; see grader.sandbox_kernel).
+jupyter_client starts a tiny stub (grader.kernel_stub) that asks for the fork and stands for it.
+
+The same with or without root: bubblewrap works unprivileged through user namespaces. As root,
+the kernels run as an unprivileged user (``autograde``, created on first use) and each gets a
+control group (grader.cgroups): one memory and process budget for its whole tree. Where no
+sandbox can be built (no bubblewrap, or no user namespaces), grading refuses to start unless
+``Limits(unsafe=True)`` (``--unsafe``), and ``enforced()`` says what holds on this machine.
 """
 
 from __future__ import annotations
@@ -31,30 +37,45 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader import sandbox_kernel
-from grader.sandbox_kernel import COURSE_PACKAGES, FILE_SIZE_LIMIT, REPOSITORY
+from grader.cgroups import KernelGroup
+from grader.kernel_stub import CGROUP_VARIABLE
+from grader.sandbox_kernel import COURSE_PACKAGES, FILE_SIZE_LIMIT, GRADER_FILES, REPOSITORY
 
-GiB = 2**30
+GiB, MiB = 2**30, 2**20
 KERNEL_NAME = "autograde-sandbox"
 # Bounds on the working files copied per run: a caller passing a large folder (the
 # repository, say) must cost a bounded copy, not a copy of .venv.
 COPY_MAX_FILES = 1000
 COPY_MAX_BYTES = 100 * 2**20
+# What a kernel needs of /etc (the dynamic linker's cache, time zone); nothing else.
+ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone", "fonts")
+SYSTEM_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
 _lock = threading.RLock()  # the pipeline grades in threads: one-time setup happens once
+
+
+class SandboxUnavailable(RuntimeError):
+    """No sandbox can be built on this machine and ``unsafe`` was not asked for."""
 
 
 @dataclass(frozen=True)
 class Limits:
     cell_timeout: float = 30
     notebook_timeout: float = 300
+    # Address space of each process; with control groups (root), also the resident memory of
+    # the kernel's whole tree, its tmpfs included.
     memory_bytes: int = 2 * GiB
-    # Used only when the grader runs as root; created (a system user) if missing.
-    sandbox_user: str | None = "autograde"
-    # RLIMIT_NPROC of the sandbox user, counted over all its kernels at once: a fork bomb
-    # stops there (threads count too; a kernel has about a dozen).
-    processes: int = 256
-    # Student code may use the network (as root, where namespaces work, it has none).
-    network: bool = False
+    # The kernel's writable places together (home, /tmp, /var/tmp, /dev/shm, /run): a tmpfs.
+    disk_bytes: int = 512 * MiB
+    # Processes and threads of one kernel (a kernel itself has about a dozen threads).
+    processes: int = 128
+    # As root, the kernels run as this user (created if missing).
+    sandbox_user: str = "autograde"
+    # False: no sandbox at all, the kernel is you (a student's own `check` on their machine).
+    confine: bool = True
+    # Grade even where no sandbox can be built: limits only, the kernel runs as the grader's
+    # user and can read what that user can.
+    unsafe: bool = False
 
 
 def running_as_root() -> bool:
@@ -62,8 +83,8 @@ def running_as_root() -> bool:
 
 
 def sandbox_account(limits: Limits) -> pwd.struct_passwd | None:
-    """The user the student's kernel runs as, or None when it runs as the grader's user."""
-    if not (running_as_root() and limits.sandbox_user):
+    """The user the kernels run as when we are root, else None (they run as us)."""
+    if not (running_as_root() and limits.confine):
         return None
     with _lock:
         return _ensure_user(limits.sandbox_user)
@@ -85,7 +106,8 @@ def _ensure_user(name: str) -> pwd.struct_passwd:
 
 def protect(*paths: Path | str) -> None:
     """Make ``paths`` (and everything beneath) unreadable to any user but root: directories
-    0700, files 0600. Does nothing unless root: then the kernel is the grader's user anyway."""
+    0700, files 0600. Defence in depth (the sandbox does not show them at all); does nothing
+    unless root."""
     if not running_as_root():
         return
     for path in map(Path, paths):
@@ -93,34 +115,54 @@ def protect(*paths: Path | str) -> None:
             continue
         os.chmod(path, 0o700 if path.is_dir() else 0o600)
         for folder, dirs, files in os.walk(path):
-            for name in dirs:
-                _chmod_unless_link(Path(folder, name), 0o700)
-            for name in files:
-                _chmod_unless_link(Path(folder, name), 0o600)
+            for name in dirs + files:
+                if not Path(folder, name).is_symlink():
+                    os.chmod(Path(folder, name), 0o700 if name in dirs else 0o600)
 
 
-def _chmod_unless_link(path: Path, mode: int) -> None:
-    if not path.is_symlink():
-        os.chmod(path, mode)
+# --------------------------------------------------------------------------- the mode
+
+
+def mode(limits: Limits) -> str:
+    """ "bubblewrap", "unsafe" or "off" (``confine=False``); raises SandboxUnavailable when
+    no sandbox can be built and unsafe grading was not asked for."""
+    if not limits.confine:
+        return "off"
+    problem = sandbox_problem()
+    if problem is None:
+        return "bubblewrap"
+    if limits.unsafe:
+        return "unsafe"
+    raise SandboxUnavailable(
+        f"no sandbox for student code on this machine: {problem}. Grading would let every "
+        "notebook read your files (solutions, references, gradebook) and each other's; "
+        "give --unsafe to grade anyway."
+    )
+
+
+@functools.cache
+def sandbox_problem() -> str | None:
+    """Why bubblewrap cannot sandbox here, or None."""
+    if sys.platform != "linux":
+        return f"bubblewrap needs Linux (this is {sys.platform})"
+    if shutil.which("bwrap") is None:
+        return "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
+    probe = ["bwrap", "--unshare-user", "--unshare-pid", "--ro-bind", "/", "/", "true"]
+    if running_as_root():  # root needs no user namespace for bubblewrap itself
+        probe = ["bwrap", "--unshare-pid", "--ro-bind", "/", "/", "true"]
+    done = subprocess.run(probe, capture_output=True, text=True, timeout=30)
+    if done.returncode != 0:
+        return f"bubblewrap cannot create namespaces here ({done.stderr.strip()})"
+    return None
 
 
 # --------------------------------------------------------------------------- the kernel
 
 
-def kernel_argv(limits: Limits) -> list[str]:
-    argv = [sys.executable, "-I", "-m", "grader.sandbox_kernel", "--memory"]
-    argv.append(str(limits.memory_bytes))
-    account = sandbox_account(limits)
-    if account is not None:
-        argv += ["--user", account.pw_name, "--processes", str(limits.processes)]
-        argv += ["--network"] if limits.network else []
-    return argv
-
-
-def kernel_manager(limits: Limits, folder: Path, backend: str = "Agg"):
-    """A kernel manager for a sandboxed kernel with these limits, working in ``folder``, with
-    matplotlib's ``backend``. Its channels are Unix sockets there: no TCP port for other
-    processes to find, and the kernel needs no network."""
+def kernel_manager(limits: Limits, run: Path, backend: str = "Agg"):
+    """A kernel manager for a sandboxed kernel with these limits, for the run directory
+    ``run`` (see ``working_directory``), with matplotlib's ``backend``. Its channels are Unix
+    sockets in ``run/ipc``: no TCP port for other processes to find, and no network needed."""
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
 
@@ -129,48 +171,190 @@ def kernel_manager(limits: Limits, folder: Path, backend: str = "Agg"):
         kernel_name=KERNEL_NAME,
         kernel_spec_manager=specs,
         transport="ipc",
-        ip=str(folder / ".kernel-ipc"),
+        ip=str(run / "ipc" / "kernel"),
     )
 
 
 def _kernel_spec_dir(limits: Limits, backend: str) -> Path:
-    """The kernelspec of a kernel forked by the kernel server for this launcher command and
-    backend (started on first use, and again should it have died)."""
-    argv = tuple(kernel_argv(limits))
+    """The kernelspec of a kernel forked by the kernel server for these limits and backend
+    (started on first use, and again should it have died)."""
+    argv = tuple(server_argv(limits))
     with _lock:
         server = _servers.get((argv, backend))
         if server is None or server.process.poll() is not None:
-            server = _servers[(argv, backend)] = KernelServer.start(argv, backend)
-        _prepare(argv)  # while the server imports
+            server = _servers[(argv, backend)] = KernelServer.start(argv, limits, backend)
+        _prepare(argv, limits)  # while the server imports
         server.wait_until_ready()
         return _write_kernel_spec(server.stub_argv())
+
+
+def server_argv(limits: Limits, check: str | None = None) -> list[str]:
+    """The kernel server's command (``check``: the one-off ``--check`` in that run folder)."""
+    how = mode(limits)
+    account = sandbox_account(limits)
+    python = [sys.executable, "-I", "-m", "grader.sandbox_kernel"]
+    python += ["--memory", str(limits.memory_bytes), "--processes", str(limits.processes)]
+    python += ["--disk", str(limits.disk_bytes), "--runs", str(_runs_dir())]
+    if how != "bubblewrap":  # unsafe: the grader's own user (root's Python may be private)
+        return python + ["--unsafe"]
+    if account is not None:
+        python += ["--uid", str(account.pw_uid), "--gid", str(account.pw_gid)]
+    return bubblewrap_argv(account) + python
+
+
+def with_environment(argv: list[str] | tuple[str, ...], env: dict[str, str]) -> list[str]:
+    """bubblewrap's --clearenv empties the environment: set ``env`` inside the sandbox."""
+    argv = list(argv)
+    if argv[0] != "bwrap":
+        return argv
+    index = argv.index("--chdir")
+    return argv[:index] + [a for k, v in env.items() for a in ("--setenv", k, v)] + argv[index:]
+
+
+def bubblewrap_argv(account: pwd.struct_passwd | None) -> list[str]:
+    """The allowlist: what the server and its kernels see of the host, read-only but for
+    the run directories and the server's socket folder."""
+    argv = ["bwrap", "--die-with-parent", "--new-session", "--clearenv"]
+    argv += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
+    argv += ["--unshare-cgroup-try"]
+    if account is None:
+        argv += ["--unshare-user"]  # unprivileged: bubblewrap needs a user namespace
+    else:  # root: the server becomes the sandbox user itself, at once (become_sandbox_user)
+        argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    argv += ["--dev", "/dev", "--bind", "/proc", "/proc"]  # each kernel mounts its own /proc
+    argv += _system_runtime()
+    for path in _interpreter_paths():
+        argv += _parents(path) + ["--ro-bind", path, path]
+    argv += _course_code()
+    argv += _identity(account)
+    for path in (str(_runs_dir()), str(_server_dir())):
+        argv += _parents(path) + ["--bind", path, path]
+    for mount_point in (sandbox_kernel.SCRATCH, *sandbox_kernel.WRITABLE):
+        argv += ["--perms", "0755", "--dir", mount_point]
+    # The server's own home (matplotlib wants a writable one at import); each kernel mounts
+    # its own over /home.
+    argv += ["--perms", "0777", "--dir", sandbox_kernel.HOME]
+    return argv + ["--chdir", "/"]
+
+
+def _system_runtime() -> list[str]:
+    argv = ["--ro-bind", "/usr", "/usr"]
+    for path in SYSTEM_LINKS:
+        if os.path.islink(path):
+            argv += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            argv += ["--ro-bind", path, path]
+    for name in ETC_FILES:
+        argv += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    return argv
+
+
+def _interpreter_paths() -> list[str]:
+    """The Python installation, the venv and any other folder of packages on sys.path (a
+    .pth file can add one), outside what /usr already shows; never a folder that holds the
+    repository (its solutions/)."""
+    paths = {os.path.realpath(p) for p in (sys.base_prefix, sys.prefix)}
+    paths |= {os.path.dirname(os.path.dirname(os.path.realpath(sys.executable)))}
+    paths |= {
+        os.path.realpath(p)
+        for p in sys.path
+        if os.path.basename(p) in {"site-packages", "dist-packages"} and os.path.isdir(p)
+    }
+    return [
+        p
+        for p in _outermost(sorted(paths))
+        if not _under(p, "/usr") and not _under(REPOSITORY, p)
+    ]
+
+
+def _course_code() -> list[str]:
+    """autograd_lite/ whole; of grader/ only what a kernel imports. (Where the packages live
+    inside the interpreter's folders, an installed course, they are shown already.)"""
+    argv: list[str] = []
+    shown = _interpreter_paths() + ["/usr"]
+    for name in COURSE_PACKAGES:
+        folder = os.path.join(REPOSITORY, name)
+        if any(_under(folder, p) for p in shown):
+            continue
+        if name != "grader":
+            argv += _parents(folder) + ["--ro-bind", folder, folder]
+            continue
+        argv += _parents(folder) + ["--perms", "0755", "--tmpfs", folder]
+        for file in GRADER_FILES:
+            argv += ["--ro-bind", os.path.join(folder, file), os.path.join(folder, file)]
+    return argv
+
+
+def _identity(account: pwd.struct_passwd | None) -> list[str]:
+    """/etc/passwd and /etc/group naming only the kernel's user (``student``)."""
+    uid, gid = (account.pw_uid, account.pw_gid) if account else (os.getuid(), os.getgid())
+    folder = _etc_dir()
+    (folder / "passwd").write_text(
+        f"student:x:{uid}:{gid}:student:{sandbox_kernel.HOME}:/usr/sbin/nologin\n"
+    )
+    (folder / "group").write_text(f"student:x:{gid}:\n")
+    for name in ("passwd", "group"):
+        (folder / name).chmod(0o644)
+    return ["--ro-bind", str(folder / "passwd"), "/etc/passwd"] + [
+        "--ro-bind",
+        str(folder / "group"),
+        "/etc/group",
+    ]
+
+
+def _parents(path: str) -> list[str]:
+    """bubblewrap makes missing parents of a mount point with the host's modes (/root is
+    0700): make them 0755, or the sandbox user could not reach what is bound below."""
+    argv = []
+    parts = Path(path).parts[1:-1]
+    for i in range(len(parts)):
+        argv += ["--perms", "0755", "--dir", "/" + "/".join(parts[: i + 1])]
+    return argv
+
+
+def _outermost(paths: list[str]) -> list[str]:
+    kept: list[str] = []
+    for path in sorted(paths):
+        if not any(_under(path, k) for k in kept):
+            kept.append(path)
+    return kept
+
+
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
 @dataclass
 class KernelServer:
     """grader.sandbox_kernel's ``--serve``: a warm process that forks the kernels (it saves
     each one about a second of imports). It listens on a Unix socket in a folder of its own,
-    mode 0700: only the grader's user can ask it for a kernel."""
+    mode 0700: only the grader's user (and, as root, the sandbox user) can ask it for a
+    kernel."""
 
     process: subprocess.Popen
-    folder: Path
+    socket: Path
     ready: bool = False
 
     @classmethod
-    def start(cls, argv: tuple[str, ...], backend: str) -> KernelServer:
-        folder = _private_dir("server")
-        env = sandbox_kernel.kernel_environment(str(folder))
+    def start(cls, argv: tuple[str, ...], limits: Limits, backend: str) -> KernelServer:
+        folder = _server_dir()
+        socket = Path(tempfile.mktemp(prefix="kernels-", dir=folder))  # bound by the server
+        env = sandbox_kernel.kernel_environment(sandbox_kernel.HOME)
         # glibc reads MALLOC_ARENA_MAX at process start: fewer malloc arenas, less address
         # space used up by threads under the RLIMIT_AS limit.
         env.update(MALLOC_ARENA_MAX="2", MPLBACKEND=backend)
+        log = open(socket.with_suffix(".log"), "wb")  # noqa: SIM115 - the server's now
         process = subprocess.Popen(
-            [*argv, "--serve", str(folder / "kernels")],
+            [*with_environment(argv, env), "--serve", str(socket)],
             cwd=folder,
             env=env,
+            stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
+            stderr=log,
             start_new_session=True,  # a Ctrl-C meant for the grader is not for the server
         )
-        server = cls(process, folder)
+        log.close()
+        server = cls(process, socket)
         atexit.register(server.stop)
         return server
 
@@ -179,17 +363,17 @@ class KernelServer:
             return
         if self.process.stdout.readline().strip() != b"ready":
             self.stop()
-            raise RuntimeError("the sandbox's kernel server did not start (see above)")
+            log = self.socket.with_suffix(".log").read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"the sandbox's kernel server did not start: {log.strip()}")
         self.ready = True
 
     def stub_argv(self) -> tuple[str, ...]:
         stub = Path(sandbox_kernel.__file__).with_name("kernel_stub.py")
-        return (sys.executable, "-I", "-S", str(stub), str(self.folder / "kernels"))
+        return (sys.executable, "-I", "-S", str(stub), str(self.socket))
 
     def stop(self) -> None:
         self.process.kill()
         self.process.wait()
-        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 _servers: dict[tuple[tuple[str, ...], str], KernelServer] = {}
@@ -209,11 +393,11 @@ def _write_kernel_spec(argv: tuple[str, ...]) -> Path:
 
 
 @functools.cache
-def _prepare(argv: tuple[str, ...]) -> None:
-    """Once per process and launcher command: check the sandbox works (a misconfigured
-    machine fails here, loudly, not as sixty crashed notebooks), and compile the course."""
-    _check_sandbox(argv)
+def _prepare(argv: tuple[str, ...], limits: Limits) -> None:
+    """Once per process and server command: check the sandbox works (a misconfigured machine
+    fails here, loudly, not as sixty crashed notebooks), and compile the course."""
     _compile_course_packages()
+    _check_sandbox(limits)
     _remove_stale_dirs()
 
 
@@ -222,6 +406,22 @@ def _private_dir(kind: str) -> Path:
     folder = Path(tempfile.mkdtemp(prefix=f"autograde-{kind}-{os.getpid()}-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     return folder
+
+
+@functools.cache
+def _server_dir() -> Path:
+    """The kernel server's folder (its socket and log), mode 0700, the sandbox user's when
+    root: the server binds its socket there as that user."""
+    folder = _private_dir("server")
+    account = sandbox_account(Limits())
+    if account is not None:
+        os.chown(folder, account.pw_uid, account.pw_gid)
+    return folder
+
+
+@functools.cache
+def _etc_dir() -> Path:
+    return _private_dir("etc")
 
 
 def _remove_stale_dirs() -> None:
@@ -243,82 +443,113 @@ def _alive(pid: int) -> bool:
 
 
 def _compile_course_packages() -> None:
-    """The sandbox user cannot write __pycache__ into the repository: without fresh .pyc
-    files every kernel would compile autograd_lite again (0.2 s)."""
+    """The sandbox cannot write __pycache__ into the repository: without fresh .pyc files
+    every server start would compile autograd_lite again."""
     for name in COURSE_PACKAGES:
         compileall.compile_dir(Path(REPOSITORY, name), quiet=1)
 
 
 @functools.cache
-def _check_sandbox(argv: tuple[str, ...]) -> dict:
-    """Run the launcher's ``--check`` as the kernel would run (from a directory of the
-    sandbox user's): it confines itself and loads ipykernel, then reports what it enforced."""
-    with tempfile.TemporaryDirectory(prefix="autograde-check-") as folder:
-        if "--user" in argv:
-            account = pwd.getpwnam(argv[argv.index("--user") + 1])
-            os.chown(folder, account.pw_uid, account.pw_gid)
+def _check_sandbox(limits: Limits) -> dict:
+    """Run ``--check``: it confines itself exactly as a kernel does and loads ipykernel,
+    then reports what holds (uid, namespaces, whether solutions/ is visible)."""
+    if mode(limits) == "off":
+        return {"namespaces": [], "uid": os.getuid(), "visible_secrets": []}
+    env = {**sandbox_kernel.kernel_environment(sandbox_kernel.HOME), "MALLOC_ARENA_MAX": "2"}
+    with working_directory(Path(tempfile.gettempdir()) / "-", limits) as run:
         done = subprocess.run(
-            [*argv, "--check"],
-            cwd=folder,
+            [*with_environment(server_argv(limits), env), "--check", str(run)],
+            cwd=run,
             capture_output=True,
             text=True,
             timeout=60,
-            env={**os.environ, "MALLOC_ARENA_MAX": "2"},
+            env=env,
         )
-    if done.returncode != 0:
-        raise RuntimeError(f"the sandboxed kernel cannot start: {done.stderr.strip()}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    if done.returncode != 0 or not done.stdout.strip():
+        raise RuntimeError(f"the sandboxed kernel cannot start: {done.stderr.strip()[-2000:]}")
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    if report["visible_secrets"] or report["uid"] == 0:
+        raise RuntimeError(f"the sandbox does not hold on this machine: {report}")
+    return report
 
 
 def enforced(limits: Limits | None = None) -> list[str]:
     """What the sandbox enforces on this machine, one line each (for the CLI and README)."""
     limits = limits or Limits()
-    account = sandbox_account(limits)
+    try:
+        how = mode(limits)
+    except SandboxUnavailable as refusal:
+        return [f"sandbox: NONE. {refusal}"]
     with _lock:
-        report = _check_sandbox(tuple(kernel_argv(limits)))
+        report = _check_sandbox(limits)
+    account = sandbox_account(limits)
+    group = "one control group per kernel (memory and processes of its whole tree)"
     lines = [
-        f"memory limit: {limits.memory_bytes / GiB:.1f} GiB of address space (RLIMIT_AS)",
         f"cell timeout: {limits.cell_timeout:g} s; notebook timeout: {limits.notebook_timeout:g} s",
-        f"file size limit: {FILE_SIZE_LIMIT / GiB:.0f} GiB; core dumps: off",
-        "working directory: a fresh copy per notebook (never the submission's own folder)",
+        f"memory: {limits.memory_bytes / GiB:.1f} GiB of address space per process (RLIMIT_AS)"
+        + (f"; {group}" if _cgroups(limits) else "; no control groups (not root)"),
+        f"files: at most {FILE_SIZE_LIMIT / GiB:.0f} GiB each; core dumps: off",
     ]
-    if account is None:
-        why = "not root" if not running_as_root() else "sandbox_user is None"
+    if how == "unsafe":
         return [
-            f"unprivileged user: no ({why}); the kernel runs as uid {report['uid']}",
+            "sandbox: NONE (--unsafe): the kernel runs as "
+            + (account.pw_name if account else f"uid {os.getuid()}")
+            + ", sees every file that user can read, shares /tmp, IPC and the network",
             *lines,
-            f"protect() (solutions, references, gradebook): no effect ({why})",
-            f"process limit: no ({why})",
-            f"namespaces: no ({why})",
         ]
-    namespaces = ", ".join(report["namespaces"]) or "no (the kernel refused unshare)"
-    masked = f"; private mounts over {', '.join(report['masked'])}" if report["masked"] else ""
+    who = f"{account.pw_name} (uid {report['uid']})" if account else f"you (uid {report['uid']})"
     return [
-        f"unprivileged user: {account.pw_name} (uid {report['uid']}), no capabilities",
+        f"sandbox: bubblewrap allowlist; kernels run as {who}, no capabilities, no_new_privs",
+        "sees: the system's runtime, the interpreter and its packages, autograd_lite/, "
+        "grader/answers.py (read-only) and its own working copy; no other host path",
+        f"writable: home, /tmp, /var/tmp, /dev/shm, /run: one private tmpfs of "
+        f"{limits.disk_bytes / MiB:.0f} MiB per kernel (the disk limit)",
+        "namespaces per kernel: " + ", ".join(report["namespaces"]) + " (no network at all)",
+        f"processes: {limits.processes} per kernel (its own user namespace"
+        + ("; and its control group)" if _cgroups(limits) else ")"),
         *lines,
-        "protect() (solutions, references, gradebook): 0700 folders, 0600 files, root's",
-        f"process limit: {limits.processes} for {account.pw_name} (RLIMIT_NPROC)",
-        f"namespaces: {namespaces}{masked}",
+        "stdout/stderr of the kernel: /dev/null (output travels as Jupyter messages)",
     ]
 
 
-# --------------------------------------------------------------------------- working files
+def _cgroups(limits: Limits) -> bool:
+    from grader.cgroups import layout
+
+    return limits.confine and layout() is not None
+
+
+# --------------------------------------------------------------------------- run folders
 
 
 @contextmanager
 def working_directory(source: Path, limits: Limits):
-    """A fresh directory holding a copy of ``source``'s files (see _copy_files), owned by
-    the sandbox user; removed afterwards."""
+    """A fresh run directory: ``files/`` a copy of ``source``'s files (see _copy_files),
+    ``ipc/`` for the kernel's sockets; owned by the sandbox user; removed afterwards."""
     account = sandbox_account(limits)
-    folder = Path(tempfile.mkdtemp(prefix="run-", dir=_runs_dir()))
+    run = Path(tempfile.mkdtemp(prefix="run-", dir=_runs_dir()))
     try:
-        _copy_files(Path(source), folder, account, [COPY_MAX_FILES, COPY_MAX_BYTES])
-        _copy_font_cache(folder)
+        (run / "files").mkdir()
+        (run / "ipc").mkdir()
+        if Path(source).is_dir():
+            _copy_entries(Path(source), run / "files", [COPY_MAX_FILES, COPY_MAX_BYTES])
+        _copy_font_cache(run / "files")
         if account is not None:
-            _give(folder, account)
-        yield folder
+            _give(run, account)
+        yield run
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(run, ignore_errors=True)
+
+
+@contextmanager
+def kernel_group(limits: Limits):
+    """The control group of one kernel (root, where the machine has them), else None; the
+    environment the kernel stub needs to join it."""
+    group = KernelGroup.create(limits.memory_bytes, limits.processes) if _cgroups(limits) else None
+    try:
+        yield group, ({CGROUP_VARIABLE: os.pathsep.join(group.procs_files)} if group else {})
+    finally:
+        if group is not None:
+            group.remove()
 
 
 def _runs_dir() -> Path:
@@ -328,57 +559,30 @@ def _runs_dir() -> Path:
 
 @functools.cache
 def _make_runs_dir() -> Path:
-    """One parent per process, mode 0711: each kernel can enter its own run directory
-    (random name) but cannot list the others'."""
+    """One parent per process, mode 0711: each kernel could enter its own run directory
+    (random name) but cannot list the others' (and in the sandbox sees none of them)."""
     folder = _private_dir("runs")
     folder.chmod(0o711)
     return folder
 
 
-def _copy_files(source: Path, target: Path, account, budget: list[int]) -> None:
-    """Copy what the kernel may see of ``source``: regular files and folders that the
-    sandbox user could read itself (we copy as root: protect() must still hold), except
+def _copy_entries(source: Path, target: Path, budget: list[int]) -> None:
+    """Copy what the kernel may see of ``source``: regular files and folders, except
     notebooks (the graded one arrives as messages; another, the solution say, must not
     arrive at all), dot-files, symlinks and special files (a FIFO would block the copy).
     ``budget`` is [files, bytes] left; what exceeds it is not copied."""
-    if account is None or _readable_tree(source, account):
-        _copy_entries(source, target, account, budget)
-
-
-def _copy_entries(source: Path, target: Path, account, budget: list[int]) -> None:
     for entry in sorted(os.scandir(source), key=lambda e: e.name):
         if budget[0] < 1:
             return
         info = entry.stat(follow_symlinks=False)
         if entry.name.startswith(".") or entry.name.endswith(".ipynb"):
             continue
-        if account is not None and not _readable(info, account):
-            continue
         if stat.S_ISDIR(info.st_mode):
             (target / entry.name).mkdir()
-            _copy_entries(Path(entry.path), target / entry.name, account, budget)
-        elif stat.S_ISREG(info.st_mode) and budget[0] > 0 and budget[1] >= info.st_size:
+            _copy_entries(Path(entry.path), target / entry.name, budget)
+        elif stat.S_ISREG(info.st_mode) and budget[1] >= info.st_size:
             budget[0], budget[1] = budget[0] - 1, budget[1] - info.st_size
             shutil.copyfile(entry.path, target / entry.name, follow_symlinks=False)
-
-
-def _readable_tree(folder: Path, account: pwd.struct_passwd) -> bool:
-    """Can ``account`` reach ``folder`` and list it?"""
-    if sandbox_kernel.first_blocked(str(folder.resolve()), account) is not None:
-        return False
-    return _readable(folder.stat(), account)
-
-
-def _readable(info: os.stat_result, account: pwd.struct_passwd) -> bool:
-    """Read permission (and, for a folder, search permission) for ``account``."""
-    wanted = 0o5 if stat.S_ISDIR(info.st_mode) else 0o4
-    if info.st_uid == account.pw_uid:
-        bits = info.st_mode >> 6
-    elif info.st_gid == account.pw_gid:
-        bits = info.st_mode >> 3
-    else:
-        bits = info.st_mode
-    return bits & wanted == wanted
 
 
 def _copy_font_cache(home: Path) -> None:

@@ -1,31 +1,34 @@
-"""The sandboxed kernel: launcher and kernel server (see grader.sandbox).
+"""The sandboxed kernel: the kernel server and what each kernel does to itself (see
+grader.sandbox for the grader's side).
 
-    python -I -m grader.sandbox_kernel --memory BYTES [--user NAME --processes N] -f CONNECTION
-    python -I -m grader.sandbox_kernel --memory BYTES [--user NAME ...] --serve SOCKET
+    python -I -m grader.sandbox_kernel --serve SOCKET --runs DIR [limits] [--uid N --gid N]
+    python -I -m grader.sandbox_kernel --check --runs DIR [limits] [--uid N --gid N]
 
-It starts as the grader's user, confines itself, then becomes the IPython kernel in the same
-process. As root with ``--user``:
+The server runs inside a bubblewrap sandbox that grader.sandbox builds from an allowlist: the
+system's runtime, the interpreter and its packages, ``autograd_lite/`` and the few files of
+``grader/`` a kernel imports, read-only, and nothing else of the host but the folder of the
+kernels' run directories. It has no network. It imports numpy, matplotlib, ipykernel and the
+course once, then forks a kernel for each request of grader.kernel_stub. (As root, bubblewrap
+starts it as root with only CAP_SETUID/CAP_SETGID, and it becomes the sandbox user at once.)
 
-1. copies the connection file (in root's private runtime dir) into the working directory, for
-   the sandbox user;
-2. when the kernel allows it, enters new mount, PID and network namespaces: every process the
-   student starts dies with the kernel; there is no network (the grader talks to the kernel
-   over Unix sockets); /tmp and /dev/shm are private and small; of the course repository only
-   the packages the kernel imports are visible (not solutions/, not .git); and a Python
-   installed under an unreadable directory (here /root/.pyenv) is made reachable by a private
-   bind mount instead of by loosening its modes;
-3. drops to the sandbox user for good (no groups, no capabilities, no new privileges).
+Each forked kernel, before it runs anything of the student's:
 
-Always: address-space, core, file-size (and for the sandbox user, process) limits, one BLAS
-thread, matplotlib on Agg, and an environment scrubbed of the grader's variables.
+1. joins its own control groups when the grader passed them (root: one memory and process
+   budget for its whole tree, grader.cgroups);
+2. enters new user, mount, PID, IPC, network and UTS namespaces: its own count of processes
+   (RLIMIT_NPROC is counted per user namespace), no System V IPC or sockets shared with
+   another kernel, no network at all;
+3. mounts one size-limited tmpfs (the disk limit) and makes its home and working directory,
+   /tmp, /var/tmp, /dev/shm and /run of it, copies its working files in, and hides every other
+   kernel's run directory and the server's socket; becomes PID 1 of its namespace, with a
+   /proc of its own, and a supervisor process stays behind, tied to the stub;
+4. sets its resource limits, scrubs its environment, sends stdout/stderr to /dev/null (what
+   the student prints travels as Jupyter messages, never to the grader's terminal);
+5. binds the kernel's sockets, makes their folder read-only, drops every capability, sets
+   no_new_privs, and only then starts executing cells.
 
-``-I`` (isolated mode) matters: the working directory is the student's, and nothing in it may
-be imported while this code still runs as root. ``--check`` does everything but start the
-kernel and prints what it enforced, as JSON (grader.sandbox runs it once per process).
-
-``--serve SOCKET`` is how the grader uses it: a server that imports the kernel's modules once
-and then, per request of grader.kernel_stub, forks a child that does all of the above (in its
-own session, with the stub's working directory, streams and environment) and becomes the kernel.
+``--unsafe``: no bubblewrap, no namespaces (a machine without user namespaces, on the
+instructor's explicit request): only the resource limits and the scrubbed environment.
 """
 
 from __future__ import annotations
@@ -34,9 +37,9 @@ import argparse
 import ctypes
 import json
 import os
-import pwd
 import resource
 import select
+import shutil
 import signal
 import socket
 import stat
@@ -45,29 +48,37 @@ import traceback
 
 from grader.kernel_stub import KEPT_ENVIRONMENT
 
-CLONE_NEWNS = 0x00020000
-CLONE_NEWPID = 0x20000000
-CLONE_NEWNET = 0x40000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+MNT_DETACH = 2
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 38
+# statvfs flag -> mount flag, for the flags a read-only remount must keep (locked ones).
+KEPT_MOUNT_FLAGS = {1: MS_RDONLY, 2: MS_NOSUID, 4: MS_NODEV, 8: MS_NOEXEC, 1024: 1024, 2048: 2048}
 
 FILE_SIZE_LIMIT = 1 << 30  # one runaway file.write loop must not fill the disk
-SCRATCH = "mode=1777,size=128m"  # the private /tmp and /dev/shm: they are made of memory
+HOME = "/home/student"  # the kernel's home and working directory
+SCRATCH = "/home"  # where its one tmpfs is mounted
+WRITABLE = {"/tmp": "tmp", "/var/tmp": "var-tmp", "/dev/shm": "shm", "/run": "run"}
 ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # No history database, and no "running over TCP without encryption" warning per kernel.
 KERNEL_OPTIONS = ["--HistoryManager.enabled=False", "--IPKernelApp.log_level=ERROR"]
-# What the kernel imports from the course repository; the rest of it (solutions/, .git, the
-# grader's build/) is hidden from the kernel where mount namespaces are available.
+# What the kernel imports from the course repository (grader.sandbox binds just these).
 COURSE_PACKAGES = ("autograd_lite", "grader")
+GRADER_FILES = ("__init__.py", "answers.py", "kernel_stub.py", "sandbox_kernel.py")
 REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 _libc = ctypes.CDLL(None, use_errno=True)
+_state = {"namespaces": False}  # this process entered its own namespaces (see seal())
 
 
-def _call(name: str, *args) -> None:
-    if getattr(_libc, name)(*args) != 0:
+def _call(name: str, *args) -> int:
+    result = getattr(_libc, name)(*args)
+    if result == -1 or (name != "syscall" and result != 0):
         errno = ctypes.get_errno()
         raise OSError(errno, f"{name}: {os.strerror(errno)}")
+    return result
 
 
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data=None) -> None:
@@ -84,52 +95,37 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -I -m grader.sandbox_kernel")
-    parser.add_argument("--memory", type=int, required=True, help="address-space limit, bytes")
-    parser.add_argument("--user", default=None, help="run as this user (only when root)")
-    parser.add_argument("--processes", type=int, default=0, help="RLIMIT_NPROC for --user")
-    parser.add_argument("--network", action="store_true", help="keep the network (--user)")
-    parser.add_argument("-f", dest="connection_file", default=None)
-    parser.add_argument("--check", action="store_true", help="confine, report, do not start")
+    parser.add_argument("--memory", type=int, required=True, help="address space per process")
+    parser.add_argument("--processes", type=int, default=128, help="processes per kernel")
+    parser.add_argument("--disk", type=int, default=512 << 20, help="bytes of writable space")
+    parser.add_argument("--runs", default=None, help="the folder of all run directories")
+    parser.add_argument("--uid", type=int, default=None, help="become this user (as root)")
+    parser.add_argument("--gid", type=int, default=None)
+    parser.add_argument("--unsafe", action="store_true", help="no namespaces (see above)")
+    parser.add_argument("--check", metavar="RUN", help="confine as a kernel in RUN, report")
     parser.add_argument("--serve", metavar="SOCKET", help="be the kernel server listening there")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    become_sandbox_user(args)
     if args.serve:
         serve(args)
+    elif args.check:
+        check(args)
+
+
+def become_sandbox_user(args: argparse.Namespace) -> None:
+    """As root (bubblewrap kept CAP_SETUID/CAP_SETGID for this): the sandbox user, for good."""
+    if args.uid is None or os.geteuid() != 0:
         return
-    report = confine(args)
-    if args.check:
-        import ipykernel.kernelapp  # noqa: F401 - proves the user can load the kernel's code
-
-        print(json.dumps(report))
-        return
-    launch(args.connection_file)
-
-
-def confine(args: argparse.Namespace, stub: socket.socket | None = None) -> dict:
-    """Everything but the kernel itself: user, namespaces, limits, environment. With ``stub``
-    (a kernel forked by the server), a supervisor process stays behind, tied to that stub."""
-    report = {"namespaces": [], "masked": []}
-    user = pwd.getpwnam(args.user) if args.user and os.geteuid() == 0 else None
-    if user is not None:
-        if args.connection_file:
-            args.connection_file = hand_over(args.connection_file, user)
-        isolate(user, report, keep_network=args.network, stub=stub)
-    if stub is not None and not report["namespaces"]:
-        become_supervised(stub)  # isolate() did not (it forks for the PID namespace)
-    if user is not None:
-        drop_privileges(user)
-    if stub is not None or report["namespaces"]:
-        # After setuid, which clears it: die (with our namespace) with supervise().
-        _call("prctl", PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    limit_resources(args.memory, args.processes if user else 0)
-    environment = kernel_environment(os.getcwd())
-    os.environ.clear()
-    os.environ.update(environment)
-    report.update(uid=os.getuid(), gid=os.getgid(), memory=args.memory)
-    return report
+    os.setgroups([])
+    os.setgid(args.gid)
+    os.setuid(args.uid)  # from root to a user: every capability is gone
+    # A change of user makes a process non-dumpable, and /proc/self/uid_map root's: the
+    # kernels could not map their user namespace.
+    _call("prctl", PR_SET_DUMPABLE, 1, 0, 0, 0)
 
 
 # --------------------------------------------------------------------------- the server
@@ -137,29 +133,30 @@ def confine(args: argparse.Namespace, stub: socket.socket | None = None) -> dict
 
 def serve(args: argparse.Namespace) -> None:
     """Import what every kernel imports once, then fork a kernel for each request on the
-    socket (see grader.kernel_stub). A forked kernel starts with numpy, matplotlib, the
-    course's packages and ipykernel already loaded: about a second of CPU saved per
-    notebook. Each kernel is a fresh copy of this untouched process, so nothing one
-    student's code does reaches another's. Runs as the grader's user; the socket is in a
-    folder only that user can enter. Stops when the grader that started it is gone."""
+    socket (see grader.kernel_stub). Each kernel is a fresh copy of this untouched process,
+    so nothing one student's code does reaches another's. Stops when the grader is gone
+    (bubblewrap's --die-with-parent, and the check of our parent below)."""
     preload()
-    grader = os.getppid()
+    parent = os.getppid()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     listener.bind(args.serve)
     listener.listen(64)
     listener.settimeout(1.0)
     print("ready", flush=True)  # the grader waits for this line
-    while os.getppid() == grader:
+    while os.getppid() == parent:
         _reap_children()
         try:
             connection, _ = listener.accept()
         except TimeoutError:
             continue
         with connection:
-            message, fds, _, _ = socket.recv_fds(connection, 1 << 16, 3)
-            if len(fds) == 3 and os.fork() == 0:
+            try:
+                message, fds, _, _ = socket.recv_fds(connection, 1 << 20, 8)
+            except OSError:
+                continue
+            if len(fds) >= 3 and os.fork() == 0:
                 listener.close()
-                fork_kernel(args, json.loads(message), fds, connection)
+                fork_kernel(args, message, fds, connection)
             for fd in fds:
                 os.close(fd)
 
@@ -187,23 +184,26 @@ def _reap_children() -> None:
         pass
 
 
-def fork_kernel(args, request: dict, fds: list[int], stub: socket.socket) -> None:
-    """In the forked child: the stub's standard streams, working directory and environment,
-    then confine() and the kernel, as a launched kernel does. Never returns."""
+def fork_kernel(args, message: bytes, fds: list[int], stub: socket.socket) -> None:
+    """In the forked child: join the control groups, take the stub's standard streams and
+    environment, confine, become the kernel. Never returns."""
     code = 1
     try:
+        request = json.loads(message)
+        streams, groups = fds[:3], fds[3:]
+        for group in groups:  # first: everything started from now on counts
+            os.write(group, b"0")
+            os.close(group)
         os.setsid()
-        for target, fd in enumerate(fds):
+        for target, fd in enumerate(streams):
             os.dup2(fd, target)
             os.close(fd)
-        os.chdir(request["cwd"])
         os.environ.clear()
-        os.environ.update(request["env"])
+        os.environ.update({k: v for k, v in request["env"].items() if k in KEPT_ENVIRONMENT})
         _reseed()
-        args = argparse.Namespace(**{**vars(args), "serve": None})
-        args.connection_file = request["connection_file"]
-        confine(args, stub)
-        launch(args.connection_file)
+        run = request["run"]
+        confine(args, run, stub)
+        launch(connection_file(request["connection"], run, args.unsafe))
         code = 0
     except SystemExit as stop:
         code = stop.code if isinstance(stop.code, int) else 1
@@ -223,44 +223,98 @@ def _reseed() -> None:
         random.seed()
 
 
-# --------------------------------------------------------------------------- as root
+def check(args: argparse.Namespace) -> None:
+    """Confine exactly as a kernel does, then report what holds, as one line of JSON."""
+    report = confine(args, args.check, None)
+    import ipykernel.kernelapp  # noqa: F401 - proves the kernel's code loads in here
+
+    hidden = [os.path.join(REPOSITORY, "solutions"), os.path.join(REPOSITORY, ".git")]
+    report.update(
+        uid=os.getuid(),
+        pid=os.getpid(),
+        visible_secrets=[p for p in hidden if os.path.exists(p)],
+        cwd=os.getcwd(),
+    )
+    print(json.dumps(report), flush=True)
 
 
-def hand_over(connection_file: str, user: pwd.struct_passwd) -> str:
-    """A copy of the connection file in the working directory, readable by ``user`` only.
-    O_EXCL|O_NOFOLLOW: the directory holds the student's files, which could be symlinks."""
-    with open(connection_file, "rb") as source:
-        data = source.read()
-    target = os.path.join(os.getcwd(), ".kernel-" + os.path.basename(connection_file))
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    try:
-        os.write(fd, data)
-        os.fchown(fd, user.pw_uid, user.pw_gid)
-    finally:
-        os.close(fd)
-    return target
+# --------------------------------------------------------------------------- confinement
 
 
-def isolate(
-    user: pwd.struct_passwd, report: dict, keep_network: bool, stub: socket.socket | None
-) -> None:
-    """New mount, PID and (unless kept) network namespaces, where the kernel allows them (a
-    container without CAP_SYS_ADMIN does not): else only the user and the limits apply.
-    Without a network the kernel still talks to the grader, over Unix sockets (ipc)."""
-    try:
-        _call("unshare", CLONE_NEWNS | CLONE_NEWPID | (0 if keep_network else CLONE_NEWNET))
-    except OSError:
-        if blocked_paths(user):
-            sys.exit(f"the sandbox user cannot read {blocked_paths(user)} and namespaces are off")
-        return
-    report["namespaces"] = ["mount", "pid"] + ([] if keep_network else ["network"])
-    _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing we mount leaks to the host
-    report["masked"] = reveal_python(user) + hide_repository() + private_scratch()
-    become_supervised(stub)  # the kernel is PID 1 of the new namespace
-    try:  # a /proc that shows only this namespace's processes
+def confine(args: argparse.Namespace, run: str, stub: socket.socket | None) -> dict:
+    """Everything but the kernel itself. Returns what was enforced (for ``--check``)."""
+    report: dict = {"namespaces": [], "scratch": None}
+    if args.unsafe:
+        become_supervised(stub)
+        os.chdir(os.path.join(run, "files"))
+        home = os.getcwd()
+    else:
+        enter_namespaces(report)
+        server = os.path.dirname(args.serve) if args.serve else None
+        make_scratch(args.disk, run, [args.runs, server], report)
+        become_supervised(stub)  # from here on we are PID 1 of the new namespace
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    except OSError:
-        pass
+        home = HOME
+    # Die with the supervisor, which dies with the stub (after the mounts: they are ours).
+    _call("prctl", PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    limit_resources(args.memory, args.processes, per_kernel_count=not args.unsafe)
+    environment = kernel_environment(home)
+    os.environ.clear()
+    os.environ.update(environment)
+    return report
+
+
+def enter_namespaces(report: dict) -> None:
+    uid, gid = os.getuid(), os.getgid()
+    flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS
+    _call("unshare", flags)
+    with open("/proc/self/setgroups", "w") as f:
+        f.write("deny")
+    with open("/proc/self/uid_map", "w") as f:
+        f.write(f"{uid} {uid} 1")
+    with open("/proc/self/gid_map", "w") as f:
+        f.write(f"{gid} {gid} 1")
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing we mount reaches the server
+    _call("sethostname", b"sandbox", 7)
+    report["namespaces"] = ["user", "mount", "pid", "ipc", "network", "uts"]
+    _state["namespaces"] = True
+
+
+def make_scratch(size: int, run: str, hidden: list[str | None], report: dict) -> None:
+    """One tmpfs of ``size`` bytes holds every place the kernel may write: its home (a copy
+    of the run's working files), /tmp, /var/tmp, /dev/shm and /run. The ``hidden`` folders
+    (every kernel's run directory, the server's socket) are covered where /tmp does not cover
+    them already; this run's socket folder is bound back in place."""
+    sockets = os.open(os.path.join(run, "ipc"), os.O_PATH | os.O_DIRECTORY)
+    _mount("tmpfs", SCRATCH, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=0755")
+    os.makedirs(HOME, mode=0o700)
+    copy_tree(os.path.join(run, "files"), HOME)
+    places = os.path.join(SCRATCH, ".sandbox")
+    for target, name in WRITABLE.items():
+        os.makedirs(os.path.join(places, name))
+        os.chmod(os.path.join(places, name), 0o1777)
+        _mount(os.path.join(places, name), target, None, MS_BIND)
+    for folder in filter(None, hidden):
+        if os.path.isdir(folder):  # still the host's: it was not under /tmp
+            _mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755")
+    socket_folder = os.path.join(run, "ipc")
+    os.makedirs(socket_folder, exist_ok=True)
+    _mount(f"/proc/self/fd/{sockets}", socket_folder, None, MS_BIND)
+    os.close(sockets)
+    os.chdir(HOME)
+    report["scratch"] = size
+
+
+def copy_tree(source: str, target: str) -> None:
+    """The working files (the grader prepared them): regular files and folders only."""
+    for entry in os.scandir(source):
+        info = entry.stat(follow_symlinks=False)
+        destination = os.path.join(target, entry.name)
+        if stat.S_ISDIR(info.st_mode):
+            os.mkdir(destination, 0o755)
+            copy_tree(entry.path, destination)
+        elif stat.S_ISREG(info.st_mode):
+            shutil.copyfile(entry.path, destination, follow_symlinks=False)
 
 
 def become_supervised(stub: socket.socket | None) -> None:
@@ -273,22 +327,16 @@ def become_supervised(stub: socket.socket | None) -> None:
 
 
 def supervise(child: int, stub: socket.socket | None) -> None:
-    """Stay as the process that stands for the kernel; exit with the kernel's status. If what
-    jupyter_client watches goes away without killing the kernel, we kill it (it is PID 1 of
-    its namespace, so everything the student started goes with it).
-
-    Launched directly, we are what jupyter_client watches: SIGINT reaches the kernel through
-    the process group; SIGTERM is passed on as SIGKILL; the grader dying is noticed by polling.
-    Forked by the server, the stub is what it watches: its socket brings interrupts ("i"), its
-    closing (killed, or the grader died) kills the kernel, and the kernel's status goes back.
-    """
-    grader = os.getppid()
+    """Stay as the process that stands for the kernel; exit with the kernel's status. The
+    stub's socket brings interrupts ("i"); its closing (the stub was killed, or the grader
+    died) kills the kernel, PID 1 of its namespace, so everything it started goes with it."""
+    parent = os.getppid()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: _kill(child))
     exited = os.pidfd_open(child)  # readable once the kernel has exited
     watched = [exited] if stub is None else [exited, stub]
     while exited not in (ready := select.select(watched, [], [], 1.0)[0]):
-        if stub is None and os.getppid() != grader:
+        if stub is None and os.getppid() != parent:
             _kill(child)
         if stub in ready:
             if stub.recv(16) == b"i":
@@ -314,113 +362,16 @@ def _kill(pid: int) -> None:
         pass
 
 
-def needed_paths() -> list[str]:
-    """What the kernel reads: the Python installation, the venv, the course's packages."""
-    packages = [os.path.join(REPOSITORY, name) for name in COURSE_PACKAGES]
-    paths = [sys.base_prefix, sys.prefix, *packages, *sys.path]
-    return sorted({os.path.realpath(p) for p in paths if p and os.path.isdir(p)})
-
-
-def searchable(path: str, user: pwd.struct_passwd) -> bool:
-    info = os.stat(path)
-    if info.st_uid == user.pw_uid:
-        return bool(info.st_mode & stat.S_IXUSR)
-    if info.st_gid == user.pw_gid:
-        return bool(info.st_mode & stat.S_IXGRP)
-    return bool(info.st_mode & stat.S_IXOTH)
-
-
-def first_blocked(path: str, user: pwd.struct_passwd) -> str | None:
-    """The outermost directory on the way to ``path`` that ``user`` may not enter."""
-    current = "/"
-    for part in path.strip("/").split("/"):
-        current = os.path.join(current, part)
-        if not searchable(current, user):
-            return current
-    return None
-
-
-def blocked_paths(user: pwd.struct_passwd) -> list[str]:
-    return sorted({b for p in needed_paths() if (b := first_blocked(p, user))})
-
-
-def reveal_python(user: pwd.struct_passwd) -> list[str]:
-    """Cover each blocking directory (e.g. /root, mode 0700) with an empty tmpfs in our
-    private mount namespace, and bind back only the needed directories beneath it."""
-    masked = []
-    while blocked := blocked_paths(user):
-        top = blocked[0]
-        keep = [p for p in needed_paths() if p.startswith(top + "/")]
-        if not keep or top in masked:
-            sys.exit(f"the sandbox user cannot read {top}")
-        mask(top, outermost(keep))
-        masked.append(top)
-    return masked
-
-
-def hide_repository() -> list[str]:
-    """Show the kernel only what it needs of the course repository (its packages and the
-    venv, if inside): not the solutions, their git history, references or gradebook."""
-    if not os.path.isdir(os.path.join(REPOSITORY, "solutions")):
-        return []  # not the course repository (an installed grader): nothing to hide
-    needed = needed_paths()
-    if REPOSITORY in needed:
-        return []  # on sys.path itself: the kernel may import anything from it
-    mask(REPOSITORY, outermost([p for p in needed if p.startswith(REPOSITORY + "/")]))
-    return [REPOSITORY]
-
-
-def private_scratch() -> list[str]:
-    """Empty /tmp and /dev/shm of our own (a student filling them fills 128 MiB of memory,
-    not the machine's), with what lives under /tmp and is needed bound back: the working
-    directory, and the venv and course packages when the repository itself is under /tmp
-    (a CI checkout, say)."""
-    cwd = os.getcwd()
-    keep = [p for p in [cwd, *needed_paths()] if p.startswith("/tmp/")]
-    mask("/tmp", outermost(keep), SCRATCH)
-    os.chdir(cwd)  # into the bound copy of itself, on the new mount
-    if os.path.isdir("/dev/shm"):
-        _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, SCRATCH)
-    return ["/tmp", "/dev/shm"]
-
-
-def outermost(paths: list[str]) -> list[str]:
-    kept: list[str] = []
-    for path in sorted(paths):
-        if not any(path.startswith(k + "/") for k in kept):
-            kept.append(path)
-    return kept
-
-
-def mask(top: str, keep: list[str], options: str = "mode=755,size=64k") -> None:
-    """Cover ``top`` with an empty tmpfs, then bind the ``keep`` directories back in place."""
-    # O_PATH handles reach the directories after the tmpfs has hidden their paths.
-    handles = [os.open(p, os.O_PATH | os.O_DIRECTORY) for p in keep]
-    _mount("tmpfs", top, "tmpfs", MS_NOSUID | MS_NODEV, options)
-    for path, handle in zip(keep, handles):
-        os.makedirs(path, mode=0o755, exist_ok=True)
-        _mount(f"/proc/self/fd/{handle}", path, None, MS_BIND | MS_REC)
-        os.close(handle)
-
-
-def drop_privileges(user: pwd.struct_passwd) -> None:
-    os.setgroups([])
-    os.setgid(user.pw_gid)
-    os.setuid(user.pw_uid)  # from root to a user: every capability is gone
-    _call("prctl", PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)  # no way back through setuid binaries
-
-
-# --------------------------------------------------------------------------- always
-
-
-def limit_resources(memory: int, processes: int) -> None:
-    """Soft and hard limits alike, so the student's code cannot raise them again."""
+def limit_resources(memory: int, processes: int, *, per_kernel_count: bool) -> None:
+    """Soft and hard limits alike, so the student's code cannot raise them again. The
+    process limit counts per user *namespace*: only where the kernel has one of its own is
+    it this kernel's budget rather than every process of the user's."""
     limits = [
         (resource.RLIMIT_AS, memory),
         (resource.RLIMIT_CORE, 0),
         (resource.RLIMIT_FSIZE, FILE_SIZE_LIMIT),
     ]
-    if processes:  # counted per user: as the grader's own user it would count its processes
+    if per_kernel_count:
         limits.append((resource.RLIMIT_NPROC, processes))
     for which, value in limits:
         _, hard = resource.getrlimit(which)
@@ -437,18 +388,76 @@ def kernel_environment(home: str) -> dict[str, str]:
     return env
 
 
-def launch(connection_file: str) -> None:
+# --------------------------------------------------------------------------- the kernel
+
+
+def connection_file(connection: dict, run: str, unsafe: bool) -> str:
+    """Write the stub's connection info (ports, key, socket paths) where only we read it."""
+    folder = "/run" if not unsafe else os.path.join(run, "files")
+    path = os.path.join(folder, ".kernel.json")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(connection, f)
+    return path
+
+
+def launch(connection: str) -> None:
     import grader.answers  # noqa: F401 - imported now, a grader/ folder of the student's cannot shadow it
 
     # ipykernel's debugger: 70 ms of imports per kernel, and a debug port nobody will use.
     sys.modules["debugpy"] = None
-    from ipykernel import kernelapp
+    from ipykernel.kernelapp import IPKernelApp
 
+    log = silence_standard_streams()
     add_working_directory_to_path()
     # Its default is read at import, which for a forked kernel was in the server: without
     # it, the kernel would think it runs in a terminal and print instructions to one.
     parent = f"--IPKernelApp.parent_handle={os.environ.get('JPY_PARENT_PID') or 0}"
-    kernelapp.launch_new_instance(["-f", connection_file, *KERNEL_OPTIONS, parent])
+    app = IPKernelApp.instance()
+    try:
+        app.initialize(["-f", connection, *KERNEL_OPTIONS, parent])
+        seal(connection)
+    except BaseException:
+        traceback.print_exc(file=os.fdopen(log, "w", closefd=False))
+        raise
+    os.close(log)
+    app.start()
+
+
+def silence_standard_streams() -> int:
+    """fds 1 and 2 become /dev/null before ipykernel captures them (what the student's code
+    or its children write there arrives as Jupyter messages, never on the grader's terminal).
+    Returns a copy of the old stderr, for a start-up failure only."""
+    log = os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    os.close(null)
+    return log
+
+
+def seal(connection: str) -> None:
+    """After the kernel has bound its sockets: their folder becomes read-only (it is on the
+    host's disk), and the kernel gives up every capability it had in its namespaces."""
+    with open(connection) as f:
+        info = json.load(f)
+    if _state["namespaces"]:
+        if info.get("transport") == "ipc":
+            folder = os.path.dirname(info["ip"])
+            flags = sum(m for s, m in KEPT_MOUNT_FLAGS.items() if os.statvfs(folder).f_flag & s)
+            _mount(None, folder, None, MS_BIND | MS_REMOUNT | MS_RDONLY | flags)
+        drop_capabilities()
+    _call("prctl", PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+
+
+def drop_capabilities() -> None:
+    """The bounding set, then the effective, permitted and inheritable sets (capset v3)."""
+    for capability in range(64):
+        if _libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+            break  # past the last capability this kernel knows
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)
+    data = (ctypes.c_uint32 * 6)()
+    _call("capset", header, data)
 
 
 def add_working_directory_to_path() -> None:
