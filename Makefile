@@ -35,16 +35,17 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e '.[dev]'
 	touch $@
 
-# System binaries pip cannot provide: Graphviz's `dot` (graph drawing, every target) and
-# Debian's Chromium (the browser tests in tests/browser/, so `make test` only). Root on
-# Debian/Ubuntu (CI, containers) gets the missing ones installed; anyone else gets one hint
-# line and carries on: graphs fall back to text, the browser tests skip.
-SYSTEM_DEPS := graphviz
-test: SYSTEM_DEPS := graphviz chromium
+# System binaries pip cannot provide: Graphviz's `dot` (graph drawing, every target),
+# bubblewrap's `bwrap` (the grader's sandbox for student code) and Debian's Chromium (the
+# browser tests in tests/browser/, so `make test` only). Root on Debian/Ubuntu (CI,
+# containers) gets the missing ones installed; anyone else gets one hint line and carries
+# on: graphs fall back to text, the browser tests skip, grading refuses without a sandbox.
+SYSTEM_DEPS := graphviz bubblewrap
+test: SYSTEM_DEPS := graphviz bubblewrap chromium
 system-deps:
 	@missing=""; \
 	for package in $(SYSTEM_DEPS); do \
-	  case $$package in graphviz) binary=dot ;; *) binary=$$package ;; esac; \
+	  case $$package in graphviz) binary=dot ;; bubblewrap) binary=bwrap ;; *) binary=$$package ;; esac; \
 	  command -v $$binary >/dev/null 2>&1 || missing="$$missing $$package"; \
 	done; \
 	if [ -z "$$missing" ]; then \
@@ -55,7 +56,7 @@ system-deps:
 	  { apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; } \
 	    || echo "warning: apt-get could not install$$missing; graph drawing falls back to text, browser tests skip"; \
 	else \
-	  echo "note: not found:$$missing; e.g. sudo apt-get install$$missing (Graphviz draws graphs, also via brew or conda-forge; Chromium runs tests/browser/, which skip without it)"; \
+	  echo "note: not found:$$missing; e.g. sudo apt-get install$$missing (Graphviz draws graphs, also via brew or conda-forge; bubblewrap sandboxes the grader's kernels; Chromium runs tests/browser/, which skip without it)"; \
 	fi
 
 graphviz: system-deps  # the old name

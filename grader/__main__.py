@@ -12,10 +12,11 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from grader import pipeline
-from grader.sandbox import Limits, enforced
+from grader.sandbox import Limits, SandboxUnavailable, enforced, mode
 
 console = Console()
 
@@ -26,9 +27,16 @@ def main(argv: list[str] | None = None) -> int:
         cell_timeout=args.cell_timeout,
         notebook_timeout=args.notebook_timeout,
         memory_bytes=int(args.memory_gib * 2**30),
+        disk_bytes=int(args.disk_mib * 2**20),
+        processes=args.processes,
+        unsafe=args.unsafe,
     )
     course = pipeline.Course(workdir=Path(args.workdir).resolve(), limits=limits)
-    return COMMANDS[args.command](course, args)
+    try:
+        return COMMANDS[args.command](course, args)
+    except SandboxUnavailable as refusal:
+        console.print(f"[red]not grading:[/] {escape(str(refusal))}")
+        return 2
 
 
 def parser() -> argparse.ArgumentParser:
@@ -41,6 +49,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--cell-timeout", type=float, default=30.0, help="seconds per cell")
     p.add_argument("--notebook-timeout", type=float, default=300.0, help="seconds per notebook")
     p.add_argument("--memory-gib", type=float, default=2.0, help="memory limit per kernel")
+    p.add_argument("--disk-mib", type=float, default=512, help="writable space per kernel")
+    p.add_argument("--processes", type=int, default=128, help="processes per kernel")
+    p.add_argument(
+        "--unsafe",
+        action="store_true",
+        help="grade even where no sandbox can be built (student code then runs as you)",
+    )
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("release", help="generate notebooks/ and the torch references")
     r.add_argument("assignments", nargs="*")
@@ -62,8 +77,9 @@ def parser() -> argparse.ArgumentParser:
 
 def cmd_release(course, args) -> int:
     pipeline.release(course, args.assignments or None, log=console.print)
-    for line in enforced():
-        console.print(f"  sandbox: {line}")
+    console.print("What grading enforces on this machine:")
+    for line in enforced(course.limits):
+        console.print(f"  {escape(line)}")
     return 0
 
 
@@ -76,6 +92,7 @@ def cmd_autograde(course, args) -> int:
 
 
 def _autograde(course, submissions, workers, scheduler, force):
+    mode(course.limits)  # refuse before planning anything where no sandbox can be built
     columns = (
         TextColumn("autograde"),
         BarColumn(),
