@@ -129,100 +129,277 @@ def describe(value: Any) -> dict:
 
 
 # --------------------------------------------------------------------------- compare
+#
+# The student's record is attacker-controlled JSON: a student can replace ``describe`` or
+# poison ``sys.modules`` and report anything. So its structure is checked against the
+# reference record before any value is compared, everything that decides *how* to compare
+# (tolerances, grad_fn, dtype family, shape) comes from the reference alone, and the walk
+# follows the reference's structure: a student's record nested 10,000 deep is never recursed
+# into. Every reason names what differs, never the reference's value: reasons go into feedback.
 
-
-def _as_float(x: Any) -> float:
-    return float(x) if isinstance(x, str) else float(x)
-
-
-def _flat(values: Any) -> list:
-    if isinstance(values, list):
-        out = []
-        for v in values:
-            out.extend(_flat(v))
-        return out
-    return [values]
-
-
-def _close(a: Any, b: Any, rtol: float, atol: float) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool):
-        return a == b
-    fa, fb = _as_float(a), _as_float(b)
-    if math.isnan(fa) or math.isnan(fb):
-        return math.isnan(fa) and math.isnan(fb)
-    if math.isinf(fa) or math.isinf(fb):
-        return fa == fb
-    return abs(fa - fb) <= atol + rtol * abs(fb)
-
-
-def _values_message(got: list, want: list, rtol: float, atol: float) -> str | None:
-    bad = [i for i, (g, w) in enumerate(zip(got, want)) if not _close(g, w, rtol, atol)]
-    if not bad:
-        return None
-    return f"{len(bad)} of {len(want)} values differ from torch's (first at flat index {bad[0]})"
+MALFORMED = "the reported answer is malformed"
+NO_REFERENCE = "the reference answer is malformed (instructor error)"
+_NOT_NESTED = "the values are not nested as the shape says"
+_NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+_SHOWN = 60  # characters of the student's own text quoted back in a reason
 
 
 def compare(
-    got: dict,
-    want: dict,
+    got: Any,
+    want: Any,
     rtol: float = DEFAULT_RTOL,
     atol: float = DEFAULT_ATOL,
     grad_fn: bool = False,
 ) -> str | None:
     """None when the student's record ``got`` matches the reference ``want``, else a short
-    reason. Reasons name *what* differs, never the reference value: they go into feedback."""
-    kind = want["kind"]
-    if got.get("kind") != kind and not {got.get("kind"), kind} <= {"number", "bool"}:
-        return f"expected a {_kind_name(kind)}, got a {_kind_name(got.get('kind'))}"
-    if kind in {"tensor", "array"}:
-        if got["dtype"] != want["dtype"]:
-            return f"dtype is {got['dtype']}; torch's is different"
-        if got["shape"] != want["shape"]:
-            return f"shape is {tuple(got['shape'])}; torch's is different"
-        if grad_fn and kind == "tensor":
-            if got["requires_grad"] != want["requires_grad"]:
-                return f"requires_grad is {got['requires_grad']}; torch's is different"
-            if got["grad_fn"] != want["grad_fn"]:
-                return f"grad_fn is {got['grad_fn']}; torch's is different"
-        return _values_message(_flat(got["values"]), _flat(want["values"]), rtol, atol)
-    if kind in {"number", "bool"}:
-        if kind == "bool" and got["kind"] != "bool":
+    reason. Never raises, whatever ``got`` is."""
+    try:
+        return _compare(got, want, rtol, atol, grad_fn)
+    except RecursionError:  # only a reference nested absurdly deep gets here
+        return NO_REFERENCE
+
+
+def _compare(got: Any, want: Any, rtol: float, atol: float, grad_fn: bool) -> str | None:
+    if not isinstance(want, dict) or not isinstance(want.get("kind"), str):
+        return NO_REFERENCE
+    if not isinstance(got, dict) or not isinstance(got.get("kind"), str):
+        return MALFORMED
+    kind, got_kind = want["kind"], got["kind"]
+    if got_kind != kind and not {got_kind, kind} <= {"number", "bool"}:
+        return f"expected a {_kind_name(kind)}, got a {_kind_name(got_kind)}"
+    compare_kind = _COMPARERS.get(kind, _compare_other)
+    return compare_kind(got, want, rtol, atol, grad_fn)
+
+
+def _compare_tensor(got: dict, want: dict, rtol: float, atol: float, grad_fn: bool) -> str | None:
+    dtype, shape = want.get("dtype"), _shape(want.get("shape"))
+    if not isinstance(dtype, str) or shape is None:
+        return NO_REFERENCE
+    got_shape = _shape(got.get("shape"))
+    if not isinstance(got.get("dtype"), str):
+        return "the dtype is malformed"
+    if got["dtype"] != dtype:
+        return f"dtype is {_cut(got['dtype'])}; torch's is different"
+    if got_shape is None:
+        return "the shape is malformed"
+    if got_shape != shape:
+        return f"shape is {_cut(str(tuple(got_shape)))}; torch's is different"
+    if grad_fn and want["kind"] == "tensor":
+        reason = _grad_facts_message(got, want)
+        if reason:
+            return reason
+    return _values_message(got.get("values"), want.get("values"), shape, dtype, rtol, atol)
+
+
+def _shape(shape: Any) -> list[int] | None:
+    """``shape`` if it is a list of non-negative ints (bools are not sizes), else None."""
+    if not isinstance(shape, list):
+        return None
+    if not all(type(size) is int and size >= 0 for size in shape):
+        return None
+    return shape
+
+
+def _grad_facts_message(got: dict, want: dict) -> str | None:
+    requires_grad, grad_fn = got.get("requires_grad"), got.get("grad_fn")
+    if not isinstance(requires_grad, bool):
+        return "requires_grad is malformed"
+    if grad_fn is not None and not isinstance(grad_fn, str):
+        return "grad_fn is malformed"
+    if requires_grad != want.get("requires_grad"):
+        return f"requires_grad is {requires_grad}; torch's is different"
+    if grad_fn != want.get("grad_fn"):
+        return f"grad_fn is {_cut(str(grad_fn))}; torch's is different"
+    return None
+
+
+def _leaves(values: Any, shape: list[int]) -> list | None:
+    """The leaves of ``values`` if they are nested exactly as ``shape`` says (a 0-d tensor is
+    its one leaf), else None. Walks level by level, never deeper than ``len(shape)``."""
+    level = [values]
+    for size in shape:
+        below = []
+        for item in level:
+            if not isinstance(item, list) or len(item) != size:
+                return None
+            below.extend(item)
+        level = below
+    return level
+
+
+def _number_leaf(x: Any) -> int | float | None:
+    """A leaf of a numeric record: a JSON number, or "nan"/"inf"/"-inf" as a float; None
+    for anything else (a bool is not a number here, "NaN" or "1.0" are not numbers)."""
+    if isinstance(x, str):
+        return _NON_FINITE.get(x)
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        return None
+    return x
+
+
+def _truth(x: Any) -> bool | None:
+    """A leaf of a bool record: True or False only."""
+    return x if isinstance(x, bool) else None
+
+
+def _is_bool_dtype(dtype: str) -> bool:
+    return dtype.rsplit(".", 1)[-1] == "bool"  # "torch.bool", NumPy's "bool"
+
+
+def _values_message(
+    got: Any, want: Any, shape: list[int], dtype: str, rtol: float, atol: float
+) -> str | None:
+    want_leaves = _leaves(want, shape)
+    if want_leaves is None:
+        return NO_REFERENCE
+    got_leaves = _leaves(got, shape)
+    if got_leaves is None:
+        return _NOT_NESTED
+    boolean = _is_bool_dtype(dtype)
+    read = _truth if boolean else _number_leaf
+    got_leaves = [read(x) for x in got_leaves]
+    if any(x is None for x in got_leaves):
+        return "a value is not True or False" if boolean else "a value is not a number"
+    bad = [
+        i
+        for i, (g, w) in enumerate(zip(got_leaves, map(read, want_leaves), strict=True))
+        if w is None or not (g == w if boolean else _close(g, w, rtol, atol))
+    ]
+    if not bad:
+        return None
+    return f"{len(bad)} of {len(want_leaves)} values differ from torch's (first at flat index {bad[0]})"
+
+
+def _close(got: int | float, want: int | float, rtol: float, atol: float) -> bool:
+    """Within tolerance; non-finite values match only the same non-finite value."""
+    if got == want:  # exact, also for ints beyond float range
+        return True
+    try:
+        g, w = float(got), float(want)
+    except OverflowError:  # an int beyond float range that is not exactly the reference
+        return False
+    if math.isnan(g) or math.isnan(w):
+        return math.isnan(g) and math.isnan(w)
+    if math.isinf(g) or math.isinf(w):
+        return False  # equal infinities were caught above
+    return abs(g - w) <= atol + rtol * abs(w)
+
+
+def _compare_scalar(got: dict, want: dict, rtol: float, atol: float, grad_fn: bool) -> str | None:
+    differs = "the value differs from torch's"
+    if want["kind"] == "bool":
+        if got["kind"] != "bool":
             return "expected True or False"
-        if _close(got["value"], want["value"], rtol, atol):
-            return None
-        return "the value differs from torch's"
-    if kind in {"str", "dtype"}:
-        g = got.get("value", got.get("name"))
-        w = want.get("value", want.get("name"))
-        return None if str(g).strip() == str(w).strip() else f"{g!r} is not the expected answer"
-    if kind == "exception":
-        if got["type"] != want["type"]:
-            return f"{got['type']} is not the exception torch raises"
-        if want["message"] is not None and got["message"] != want["message"]:
-            return "the exception's message differs from torch's"
-        return None
-    if kind == "sequence":
-        if len(got["items"]) != len(want["items"]):
-            return f"{len(got['items'])} items; expected {len(want['items'])}"
-        for i, (g, w) in enumerate(zip(got["items"], want["items"])):
-            reason = compare(g, w, rtol, atol, grad_fn)
-            if reason:
-                return f"item {i}: {reason}"
-        return None
-    if kind == "mapping":
-        if set(got["items"]) != set(want["items"]):
-            return "the keys differ from the expected ones"
-        for key, w in want["items"].items():
-            reason = compare(got["items"][key], w, rtol, atol, grad_fn)
-            if reason:
-                return f"[{key!r}]: {reason}"
-        return None
-    if kind == "none":
-        return None
-    return None if got == want else "the answer differs from the expected one"
+        if not isinstance(want.get("value"), bool):
+            return NO_REFERENCE
+        if not isinstance(got.get("value"), bool):
+            return MALFORMED
+        return None if got["value"] == want["value"] else differs
+    wanted = _number_leaf(want.get("value"))
+    if wanted is None:
+        return NO_REFERENCE
+    if got["kind"] == "bool":  # as ever, True and False stand for exactly 1 and 0
+        if not isinstance(got.get("value"), bool):
+            return MALFORMED
+        return None if got["value"] == wanted else differs
+    value = _number_leaf(got.get("value"))
+    if value is None:
+        return "the value is not a number"
+    return None if _close(value, wanted, rtol, atol) else differs
 
 
-def _kind_name(kind: str | None) -> str:
+def _compare_text(got: dict, want: dict, rtol: float, atol: float, grad_fn: bool) -> str | None:
+    key = "name" if want["kind"] == "dtype" else "value"
+    value, wanted = got.get(key), want.get(key)
+    if not isinstance(wanted, str):
+        return NO_REFERENCE
+    if not isinstance(value, str):
+        return MALFORMED
+    return (
+        None if value.strip() == wanted.strip() else f"{_quoted(value)} is not the expected answer"
+    )
+
+
+def _compare_exception(
+    got: dict, want: dict, rtol: float, atol: float, grad_fn: bool
+) -> str | None:
+    kind, message = got.get("type"), got.get("message")
+    if not isinstance(kind, str) or not (message is None or isinstance(message, str)):
+        return MALFORMED
+    if kind != want.get("type"):
+        return f"{_cut(kind)} is not the exception torch raises"
+    if want.get("message") is not None and message != want["message"]:
+        return "the exception's message differs from torch's"
+    return None
+
+
+def _compare_sequence(got: dict, want: dict, rtol: float, atol: float, grad_fn: bool) -> str | None:
+    items, wanted = got.get("items"), want.get("items")
+    if not isinstance(wanted, list):
+        return NO_REFERENCE
+    if not isinstance(items, list):
+        return MALFORMED
+    if len(items) != len(wanted):
+        return f"{len(items)} items; expected {len(wanted)}"
+    for i, (g, w) in enumerate(zip(items, wanted, strict=True)):
+        reason = _compare(g, w, rtol, atol, grad_fn)
+        if reason:
+            return f"item {i}: {reason}"
+    return None
+
+
+def _compare_mapping(got: dict, want: dict, rtol: float, atol: float, grad_fn: bool) -> str | None:
+    items, wanted = got.get("items"), want.get("items")
+    if not isinstance(wanted, dict):
+        return NO_REFERENCE
+    if not isinstance(items, dict) or not all(isinstance(key, str) for key in items):
+        return MALFORMED
+    if set(items) != set(wanted):
+        return "the keys differ from the expected ones"
+    for key, w in wanted.items():
+        reason = _compare(items[key], w, rtol, atol, grad_fn)
+        if reason:
+            return f"[{_quoted(str(key))}]: {reason}"
+    return None
+
+
+def _compare_none(got: dict, want: dict, rtol: float, atol: float, grad_fn: bool) -> str | None:
+    return None
+
+
+def _compare_other(got: dict, want: dict, rtol: float, atol: float, grad_fn: bool) -> str | None:
+    """Objects ``describe`` does not know, by class name and repr."""
+    fields = ("type", "repr")
+    if not all(isinstance(got.get(key), str) for key in fields):
+        return MALFORMED
+    same = all(got[key] == want.get(key) for key in fields)
+    return None if same else "the answer differs from the expected one"
+
+
+_COMPARERS = {
+    "tensor": _compare_tensor,
+    "array": _compare_tensor,
+    "number": _compare_scalar,
+    "bool": _compare_scalar,
+    "str": _compare_text,
+    "dtype": _compare_text,
+    "exception": _compare_exception,
+    "sequence": _compare_sequence,
+    "mapping": _compare_mapping,
+    "none": _compare_none,
+}
+
+
+def _cut(text: str) -> str:
+    """The student's own text, short enough to quote back in a reason."""
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
+
+
+def _quoted(text: str) -> str:
+    return repr(_cut(text))
+
+
+def _kind_name(kind: str) -> str:
     return {
         "tensor": "tensor",
         "array": "NumPy array",
@@ -234,4 +411,5 @@ def _kind_name(kind: str | None) -> str:
         "sequence": "tuple or list",
         "mapping": "dict",
         "none": "None",
-    }.get(kind or "", str(kind))
+        "other": "other object",
+    }.get(kind, "value of an unknown kind")

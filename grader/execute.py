@@ -16,7 +16,6 @@ PNG, no Graphviz ``dot`` process), and a figure leaves one line of text where it
 from __future__ import annotations
 
 import collections
-import copy
 import logging
 import os
 import signal
@@ -181,20 +180,63 @@ def _place(cwd: Path, limits: Limits, confined: bool, figures: bool):
 
 
 def _prepared(nb, reference: bool, figures: bool):
-    """A copy of ``nb`` without outputs (a cell the run never reaches must not show the
-    submission's), skipped cells blanked, and a setup cell first."""
-    nb = copy.deepcopy(nb)
+    """A clean copy of ``nb`` to run, skipped cells blanked, and a setup cell first. Built
+    field by field rather than deep-copied: a submission's JSON may be nested thousands deep or
+    hold types nbformat never promised; a cell keeps only what running and grading it needs
+    (its type, its source as one string, its nbgrader metadata and tags) and no outputs (a
+    cell the run never reaches must not show the submission's)."""
+    clean = nbformat.v4.new_notebook(metadata=NOTEBOOK_METADATA)
     skipped = []
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        cell.outputs, cell.execution_count = [], None
-        if SKIP_TAG in cell.get("metadata", {}).get("tags", []):
+    for cell in _cells(nb):
+        clean.cells.append(cell)
+        if cell.cell_type == "code" and SKIP_TAG in cell.metadata.get("tags", []):
             skipped.append((cell, cell.source))
             cell.source = ""
     setup = (REFERENCE_SETUP if reference else "") + ("" if figures else TEXT_ONLY_SETUP)
-    nb.cells.insert(0, nbformat.v4.new_code_cell(setup))
-    return nb, skipped
+    clean.cells.insert(0, nbformat.v4.new_code_cell(setup))
+    return clean, skipped
+
+
+NOTEBOOK_METADATA = {
+    "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+    "language_info": {"name": "python"},
+}
+_MAKERS = {
+    "code": nbformat.v4.new_code_cell,
+    "markdown": nbformat.v4.new_markdown_cell,
+    "raw": nbformat.v4.new_raw_cell,
+}
+
+
+def _cells(nb) -> list:
+    cells = nb.get("cells") if isinstance(nb, dict) else None
+    made = []
+    for cell in cells if isinstance(cells, list) else []:
+        if isinstance(cell, dict) and cell.get("cell_type") in _MAKERS:
+            made.append(_MAKERS[cell["cell_type"]](_text(cell.get("source")), metadata=_meta(cell)))
+    return made
+
+
+def _text(source) -> str:
+    if isinstance(source, str):
+        return source
+    if isinstance(source, list) and all(isinstance(line, str) for line in source):
+        return "".join(source)
+    return ""
+
+
+def _meta(cell) -> dict:
+    """The cell's nbgrader metadata (plain values only) and tags (strings only)."""
+    meta = {}
+    nbgrader = nbgrader_meta(cell)
+    plain = (str, int, float, bool, type(None))
+    if nbgrader:
+        meta["nbgrader"] = {k: v for k, v in nbgrader.items() if isinstance(v, plain)}
+    metadata = cell.get("metadata")
+    tags = metadata.get("tags") if isinstance(metadata, dict) else None
+    if isinstance(tags, list):
+        meta["tags"] = [t for t in tags if isinstance(t, str)]
+    return meta
 
 
 def _run_cells(client: NotebookClient, nb, limits: Limits, figures: bool, extra_env, folder):
