@@ -5,6 +5,27 @@ such as a renamed notebook or restored test cells) and then shows the student's 
 notebook. Unlike ``nbgrader generate_feedback``, which shows the hidden tests
 (jupyter/nbgrader#917), every test cell shows only its released part: nbgrader's own
 ClearHiddenTests strips the hidden region, and outputs that could reveal it are dropped.
+
+**The page runs nothing of the student's.** Whatever the student's code displayed and whatever
+they wrote in markdown ends up in the page, and whoever opens it (the student, a TA) must not
+run it. Three layers (the last two each stop scripts on their own):
+
+* ``safe_view`` rebuilds the notebook from scratch with only what the page shows: code,
+  markdown and raw cells without their metadata, stream/error/display outputs of known MIME
+  types (no ``application/javascript``, no widget views, no mermaid), PNG/JPEG data that is
+  base64 and nothing else, picture attachments only, image sizes that are numbers.
+* Every piece of student HTML goes through nh3 (the Rust sanitiser ammonia, on the HTML5
+  parser html5ever) on its way into the page: with ``sanitize_html`` on, nbconvert's templates
+  pass HTML and Markdown outputs, rendered markdown cells, raw cells and highlighted code
+  through their ``clean_html`` filter, which is ours (``sanitize_html``) instead of
+  nbconvert's (bleach, which also escapes the ``<p>`` and ``<img>`` of ordinary markdown).
+  SVG outputs become ``<img src="data:image/svg+xml;base64,...">``: pictures, whose scripts
+  browsers never run.
+* A Content-Security-Policy, the first element of ``<head>``, allows no script and no
+  network request at all; only inline styles and ``data:`` images and fonts.
+
+So the page has no MathJax (it would come from a CDN): LaTeX shows as its source text, e.g.
+``$x^2$``. Nor require.js, mermaid or the widget manager.
 """
 
 from __future__ import annotations
@@ -16,6 +37,7 @@ import re
 from pathlib import Path
 
 import nbformat
+import nh3
 from jinja2 import DictLoader
 from nbconvert import HTMLExporter
 from nbgrader import utils
@@ -24,12 +46,30 @@ from nbgrader.preprocessors import ClearHiddenTests
 from grader.answers import MIME_TYPE
 from grader.results import ExerciseResult, NotebookResult
 
+# The CSP comes first in <head>: a browser applies a <meta> policy from that element on.
+# The template's script tags go (MathJax, require.js, mermaid, widgets), and the blocks that
+# would put a student's JavaScript, widget or mermaid output in the page render nothing.
 _TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head -%}
+<meta http-equiv="Content-Security-Policy" content="{{ resources.content_security_policy }}">
+{{ super() }}
+{%- endblock html_head -%}
 {%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block data_javascript -%}{%- endblock data_javascript -%}
+{%- block data_widget_view -%}{%- endblock data_widget_view -%}
+{%- block data_mermaid -%}{%- endblock data_mermaid -%}
 {% block extra_css %}<style>{{ resources.feedback_css }}</style>{% endblock extra_css %}
 {%- block body_header -%}{{ super() }}{{ resources.feedback_header }}{%- endblock body_header -%}
 """
+
+# No script, no request (fetch, images, fonts, frames, forms, <base>): the page is one file.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'none'; connect-src 'none'; style-src 'unsafe-inline'; "
+    "img-src data:; font-src data:; base-uri 'none'; form-action 'none'"
+)
 
 _CSS = """
 .feedback { font-family: system-ui, sans-serif; max-width: 60em; margin: 1.5em auto 2em; }
@@ -126,15 +166,194 @@ def _render(nb, header: str, result: NotebookResult) -> str:
         theme="light",
         extra_loaders=[DictLoader({"feedback.html.j2": _TEMPLATE})],
         template_file="feedback.html.j2",
+        sanitize_html=True,  # the templates then pass every piece of HTML through clean_html
+        filters={"clean_html": sanitize_html},
+        skip_svg_encoding=False,  # SVG as <img src="data:...">: shown, never run
+        embed_images=False,  # markdown images stay links: no file of the grader's is read
     )
     title = f"Feedback: {result.assignment}/{result.notebook} ({result.student})"
     resources = {
         "metadata": {"name": title},
         "feedback_header": header,
         "feedback_css": _CSS,
+        "content_security_policy": CONTENT_SECURITY_POLICY,
     }
-    page, _ = exporter.from_notebook_node(nb, resources=resources)
+    page, _ = exporter.from_notebook_node(safe_view(nb), resources=resources)
     return page
+
+
+# --------------------------------------------------------------------------- student content
+
+_TEXT_TYPES = ("text/plain", "text/html", "text/markdown", "text/latex", "image/svg+xml")
+_BASE64_TYPES = ("image/png", "image/jpeg")
+_PICTURE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+_BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*")
+_CELL_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # nbformat 4.5's schema
+_LEXER_NAME = re.compile(r"[A-Za-z0-9_+-]{1,40}")
+_EMPTY_PICTURE = {"image/png": ""}  # for an attachment that is no picture: a broken image
+
+
+def safe_view(nb):
+    """A new notebook with only what the feedback page shows of ``nb``, in forms its template
+    renders inertly (see the module docstring). Unknown cells, outputs and MIME types, and all
+    metadata but the language (for highlighting), are left out."""
+    safe = nbformat.v4.new_notebook(metadata={"language_info": _language_info(nb.metadata)})
+    safe.cells = [cell for cell in map(_safe_cell, nb.cells) if cell is not None]
+    return safe
+
+
+def _safe_cell(cell):
+    kind, source = cell.get("cell_type"), _text(cell.get("source")) or ""
+    keep_id = {"id": cell["id"]} if _matches(_CELL_ID, cell.get("id")) else {}
+    if kind == "code":
+        outputs = [out for out in map(_safe_output, cell.get("outputs") or []) if out]
+        count = _count(cell.get("execution_count"))
+        return nbformat.v4.new_code_cell(source, execution_count=count, outputs=outputs, **keep_id)
+    if kind == "markdown":
+        attachments = _safe_attachments(cell.get("attachments"))
+        extra = {"attachments": attachments} if attachments else {}
+        return nbformat.v4.new_markdown_cell(source, **keep_id, **extra)
+    if kind == "raw":  # shown (sanitised) when its raw_mimetype is HTML's or none
+        mimetype = cell.get("metadata", {}).get("raw_mimetype")
+        metadata = {"raw_mimetype": mimetype} if isinstance(mimetype, str) else {}
+        return nbformat.v4.new_raw_cell(source, metadata=metadata, **keep_id)
+    return None
+
+
+def _safe_output(output):
+    kind = output.get("output_type")
+    if kind == "stream" and output.get("name") in ("stdout", "stderr"):
+        text = _text(output.get("text")) or ""
+        return nbformat.v4.new_output(kind, name=output["name"], text=text)
+    if kind == "error":
+        lines = [_text(line) for line in output.get("traceback") or []]
+        return nbformat.v4.new_output(
+            kind,
+            ename=_text(output.get("ename")) or "",
+            evalue=_text(output.get("evalue")) or "",
+            traceback=[line for line in lines if line is not None],
+        )
+    if kind in ("display_data", "execute_result"):
+        data = _safe_data(output.get("data"))
+        if not data:
+            return None
+        metadata = _image_metadata(output.get("metadata"), data)
+        extra = {"execution_count": _count(output.get("execution_count"))}
+        return nbformat.v4.new_output(
+            kind, data=data, metadata=metadata, **(extra if kind == "execute_result" else {})
+        )
+    return None
+
+
+def _safe_data(data) -> dict:
+    """Texts (the HTML ones are sanitised when rendered) and base64 PNG/JPEG; nothing else."""
+    if not isinstance(data, dict):
+        return {}
+    kept = {mime: _text(data.get(mime)) for mime in _TEXT_TYPES}
+    kept |= {mime: data.get(mime) for mime in _BASE64_TYPES if _matches(_BASE64, data.get(mime))}
+    return {mime: value for mime, value in kept.items() if value is not None}
+
+
+def _image_metadata(metadata, data: dict) -> dict:
+    """The image metadata the template writes into <img> (its width and height unquoted):
+    sizes only if they are numbers, the background hint only if it is one of its two values."""
+    if not isinstance(metadata, dict):
+        return {}
+    kept = {}
+    for mime in _BASE64_TYPES:
+        given = metadata.get(mime)
+        if mime not in data or not isinstance(given, dict):
+            continue
+        picked = {k: int(given[k]) for k in ("width", "height") if _is_size(given.get(k))}
+        if given.get("needs_background") in ("light", "dark"):
+            picked["needs_background"] = given["needs_background"]
+        if given.get("unconfined") is True:
+            picked["unconfined"] = True
+        kept[mime] = picked
+    return kept
+
+
+def _safe_attachments(attachments) -> dict:
+    """Picture attachments as base64. Names are all kept: nbconvert refuses a notebook whose
+    markdown names an attachment the cell lacks."""
+    if not isinstance(attachments, dict):
+        return {}
+    safe = {}
+    for name, bundle in attachments.items():
+        bundle = bundle if isinstance(bundle, dict) else {}
+        pictures = {m: bundle[m] for m in _PICTURE_TYPES if _matches(_BASE64, bundle.get(m))}
+        safe[str(name)] = pictures or dict(_EMPTY_PICTURE)
+    return safe
+
+
+def _language_info(metadata) -> dict:
+    """The notebook's language, for code highlighting; Python unless it names another."""
+    info = metadata.get("language_info")
+    info = info if isinstance(info, dict) else {}
+    return {
+        key: info[key] for key in ("name", "pygments_lexer") if _matches(_LEXER_NAME, info.get(key))
+    } or {"name": "python"}
+
+
+def _text(value) -> str | None:
+    """A notebook text: a string, or a list of strings (lines); None for anything else."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(line, str) for line in value):
+        return "".join(value)
+    return None
+
+
+def _count(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _is_size(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1e5
+
+
+def _matches(pattern: re.Pattern, value) -> bool:
+    return isinstance(value, str) and pattern.fullmatch(value) is not None
+
+
+# --------------------------------------------------------------------------- the sanitiser
+
+# Allowed in any student HTML: ammonia's own safe list of tags and attributes, plus what
+# rendered markdown and Pygments need (class, heading ids, title) and table alignment.
+_ATTRIBUTES = {tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()}
+_ATTRIBUTES["*"] = {"class", "id", "title", "lang", "dir", "style"}
+_STYLE_PROPERTIES = {"text-align", "vertical-align", "font-weight", "font-style", "color"}
+# A picture inline, as the page's own images are; anything else in a src would be a request.
+_PICTURE_URL = re.compile(r"data:image/(?:png|jpeg|gif|webp|svg\+xml);base64,[A-Za-z0-9+/=\s]*")
+
+
+def _keep_attribute(tag: str, name: str, value: str) -> str | None:
+    """Called for the attributes ammonia kept (URL schemes in url_schemes only): of those,
+    ``data:`` only as a picture's src, and no src that would be a request."""
+    if name == "src":
+        return value if _PICTURE_URL.fullmatch(value.strip()) else None
+    if name == "href" and value.strip().lower().startswith("data:"):
+        return None
+    return value
+
+
+_CLEANER = nh3.Cleaner(
+    tags=set(nh3.ALLOWED_TAGS),
+    clean_content_tags={"script", "style"},  # removed with their content (a DataFrame's CSS)
+    attributes=_ATTRIBUTES,
+    attribute_filter=_keep_attribute,
+    url_schemes={"http", "https", "mailto", "data"},
+    filter_style_properties=_STYLE_PROPERTIES,
+    strip_comments=True,
+    link_rel="noopener noreferrer",
+)
+
+
+def sanitize_html(fragment) -> str:
+    """``fragment`` with only harmless tags and attributes left: no script, no event handler,
+    no ``javascript:`` URL, no frame, form, <base> or <meta>, no request for anything."""
+    fragment = fragment.decode() if isinstance(fragment, bytes) else str(fragment)
+    return _CLEANER.clean(fragment)
 
 
 # --------------------------------------------------------------------------- the header

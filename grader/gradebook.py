@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import csv
+import io
 import os
 import uuid
 import warnings
@@ -31,7 +33,6 @@ import nbgrader.api
 from nbgrader import utils
 from nbgrader.api import Comment, Grade, Gradebook, MissingEntry, SubmittedNotebook
 from nbgrader.dbutil import ALEMBIC_DIR
-from nbgrader.plugins.export import CsvExportPlugin
 from nbgrader.preprocessors import (
     ClearOutput,
     ClearSolutions,
@@ -80,13 +81,86 @@ def record(
 
 
 def export_csv(db_url: str, path: Path | str, *, course_id: str = COURSE_ID) -> None:
-    """The CSV ``nbgrader export`` writes (nbgrader's own CsvExportPlugin), to a temporary
-    file renamed into place, so that nobody ever reads half an export."""
+    """The CSV ``nbgrader export`` writes: the columns, rows and number formats of nbgrader's
+    CsvExportPlugin, but real CSV. nbgrader joins fields with bare commas, so a student id such
+    as ``Doe, Jane_1234`` shifts the columns and a crafted one forges rows; here every field is
+    quoted as it needs (csv module), and a text field that a spreadsheet would take for a
+    formula (starting with ``= + - @``, tab or CR) gets a leading ``'`` (OWASP's CSV injection
+    advice; numbers are never changed). UTF-8, written to a temporary file renamed into place,
+    so that nobody ever reads half an export."""
     path = Path(path)
     partial = path.with_name(path.name + ".partial")
     with Gradebook(db_url, course_id=course_id) as gradebook:
-        CsvExportPlugin(to=str(partial)).export(gradebook)
+        records = [EXPORT_COLUMNS, *_export_rows(gradebook)]
+    with open(partial, "w", encoding="utf-8", newline="") as file:
+        file.writelines(_csv_record(cells) for cells in records)
     os.replace(partial, path)
+
+
+EXPORT_COLUMNS = (
+    "assignment",
+    "duedate",
+    "timestamp",
+    "student_id",
+    "last_name",
+    "first_name",
+    "email",
+    "raw_score",
+    "late_submission_penalty",
+    "score",
+    "max_score",
+)
+# A cell starting with one of these is a formula (or becomes one once trimmed) in Excel,
+# LibreOffice and Google Sheets.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _export_rows(gradebook: Gradebook):
+    """One row per assignment and student, in CsvExportPlugin's order (assignments by due
+    date and name, students by last and first name); a student who did not submit gets 0."""
+    for assignment in gradebook.assignments:
+        for student in gradebook.students:
+            yield _export_row(gradebook, assignment, student)
+
+
+def _export_row(gradebook: Gradebook, assignment, student) -> list[str]:
+    try:
+        submission = gradebook.find_submission(assignment.name, student.id)
+    except MissingEntry:
+        timestamp, raw_score, penalty = None, 0.0, 0.0
+    else:
+        timestamp, raw_score = submission.timestamp, submission.score
+        penalty = submission.late_submission_penalty
+    texts = (
+        assignment.name,
+        assignment.duedate,
+        timestamp,
+        student.id,
+        student.last_name,
+        student.first_name,
+        student.email,
+    )
+    numbers = (raw_score, penalty, max(0.0, raw_score - penalty), assignment.max_score)
+    return [_text_cell(value) for value in texts] + [_number_cell(value) for value in numbers]
+
+
+def _text_cell(value) -> str:
+    """As nbgrader writes it (None as empty, dates as str()), made inert for spreadsheets."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def _number_cell(value) -> str:
+    return "" if value is None else str(value)  # str(6.0) == "6.0", as nbgrader writes it
+
+
+def _csv_record(cells) -> str:
+    """One CSV record, ending in a line feed as nbgrader's lines do. The csv module quotes a
+    field only for the characters of its line terminator: written with CR LF, a field holding
+    either is quoted (with LF alone, a bare CR in a name would end the record early)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(cells)
+    return buffer.getvalue().removesuffix("\r\n") + "\n"
 
 
 # --------------------------------------------------------------------------- cells
