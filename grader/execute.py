@@ -350,13 +350,20 @@ class _Client(NotebookClient):
                 super()._update_display_id(display_id, msg)
 
     def _within_budget(self, content: dict, cell_index) -> bool:
+        """Count what is kept only: a cell cut at its limit leaves the rest of the notebook's
+        budget to the cells after it."""
+        if cell_index in self._cut:
+            return False
         data = content.get("data") or {}
         size = len(str(content.get("text", ""))) + sum(len(str(v)) for v in data.values())
         kind = "answers" if MIME_TYPE in data else "output"
-        self._used[(cell_index, kind)] += size
-        self._used[kind] += size
-        per_cell = cell_index is None or self._used[(cell_index, kind)] <= OUTPUT_LIMIT
-        return per_cell and self._used[kind] <= NOTEBOOK_OUTPUT_LIMIT
+        in_cell, in_notebook = self._used[(cell_index, kind)] + size, self._used[kind] + size
+        if (
+            cell_index is not None and in_cell > OUTPUT_LIMIT
+        ) or in_notebook > NOTEBOOK_OUTPUT_LIMIT:
+            return False
+        self._used[(cell_index, kind)], self._used[kind] = in_cell, in_notebook
+        return True
 
     def reset_execution_trackers(self) -> None:
         super().reset_execution_trackers()

@@ -261,9 +261,7 @@ def _interpreter_paths() -> list[str]:
         if os.path.basename(p) in {"site-packages", "dist-packages"} and os.path.isdir(p)
     }
     return [
-        p
-        for p in _outermost(sorted(paths))
-        if not _under(p, "/usr") and not _under(REPOSITORY, p)
+        p for p in _outermost(sorted(paths)) if not _under(p, "/usr") and not _under(REPOSITORY, p)
     ]
 
 
@@ -566,11 +564,13 @@ def _make_runs_dir() -> Path:
     return folder
 
 
-def _copy_entries(source: Path, target: Path, budget: list[int]) -> None:
+def _copy_entries(source: Path, target: Path, budget: list[int], depth: int = 0) -> None:
     """Copy what the kernel may see of ``source``: regular files and folders, except
     notebooks (the graded one arrives as messages; another, the solution say, must not
-    arrive at all), dot-files, symlinks and special files (a FIFO would block the copy).
-    ``budget`` is [files, bytes] left; what exceeds it is not copied."""
+    arrive at all), dot-files, symlinks and special files (a FIFO would block the copy), and
+    the run directories themselves (``source`` may hold them: /tmp). ``budget`` is [entries,
+    bytes] left, folders counted as entries; what exceeds it, or lies deeper than 16 folders,
+    is not copied."""
     for entry in sorted(os.scandir(source), key=lambda e: e.name):
         if budget[0] < 1:
             return
@@ -578,8 +578,11 @@ def _copy_entries(source: Path, target: Path, budget: list[int]) -> None:
         if entry.name.startswith(".") or entry.name.endswith(".ipynb"):
             continue
         if stat.S_ISDIR(info.st_mode):
+            if depth >= 16 or Path(entry.path) == _runs_dir():
+                continue
+            budget[0] -= 1
             (target / entry.name).mkdir()
-            _copy_entries(Path(entry.path), target / entry.name, budget)
+            _copy_entries(Path(entry.path), target / entry.name, budget, depth + 1)
         elif stat.S_ISREG(info.st_mode) and budget[1] >= info.st_size:
             budget[0], budget[1] = budget[0] - 1, budget[1] - info.st_size
             shutil.copyfile(entry.path, target / entry.name, follow_symlinks=False)
