@@ -73,6 +73,7 @@ NOTEBOOK_OUTPUT_LIMIT = 4_000_000
 # The largest message the grader accepts from a kernel (ZMQ drops the connection on a larger
 # one, before it is read into memory): the grader's memory stays bounded whatever is printed.
 MAX_MESSAGE_BYTES = 8 * 2**20
+RECEIVE_QUEUE = 16  # messages; the kernel sends its output in pieces of at most 1 MiB
 
 _quiet = logging.getLogger("grader.execute.nbclient")  # timeouts and deaths become incidents
 _quiet.setLevel(logging.CRITICAL)
@@ -384,6 +385,9 @@ class _Client(NotebookClient):
         # A context of our own: its sockets refuse messages over MAX_MESSAGE_BYTES.
         self._context = zmq.asyncio.Context()
         self._context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+        # ZMQ queues up to 1000 unread messages per socket by default: a kernel printing
+        # faster than we read would park a gigabyte here. A full queue drops prints instead.
+        self._context.setsockopt(zmq.RCVHWM, RECEIVE_QUEUE)
         self.kc = self.km.client(context=self._context)
         await ensure_async(self.kc.start_channels())
         try:

@@ -437,11 +437,12 @@ def silence_standard_streams() -> int:
     return log
 
 
-def send_output_in_pieces(limit: int = 1 << 20) -> None:
+def send_output_in_pieces(limit: int = 1 << 18) -> None:
     """ipykernel sends what was printed during its flush interval (0.2 s) as one message, so
     a print loop makes messages of any size; the grader refuses messages over 8 MiB (its
     memory must stay bounded), which would cost a loud but honest notebook its later output.
-    Each stream message is cut into pieces of at most ``limit`` characters instead."""
+    Each stream message is cut into pieces of at most ``limit`` characters (1 MiB of UTF-8
+    at most) instead."""
     from ipykernel.iostream import OutStream
 
     whole = OutStream._flush_buffers
