@@ -477,3 +477,37 @@ def test_a_course_notebook_runs_text_only():
     assert any(
         "(not drawn when grading)" in o.get("data", {}).get("text/plain", "") for o in outputs
     )
+
+
+# --------------------------------------------------------------------------- no sandbox
+
+
+def test_without_a_sandbox_grading_refuses_unless_unsafe(tmp_path):
+    """No bubblewrap on PATH: autograde says why and stops before reading any hand-in;
+    --unsafe grades, and says what it gave up."""
+    env = {**os.environ, "PATH": str(tmp_path)}  # no bwrap (nor anything else) on it
+    command = [sys.executable, "-m", "grader", "--workdir", str(tmp_path / "work")]
+    refused = subprocess.run(
+        [*command, "autograde", str(tmp_path)], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    said = " ".join(refused.stdout.split())  # rich wraps at the terminal's width
+    assert refused.returncode == 2
+    assert said.startswith("not grading: no sandbox for student code on this machine")
+    assert "bubblewrap is not installed" in said and "give --unsafe to grade anyway" in said
+    script = (
+        "import nbformat, pathlib\n"
+        "from grader.execute import run\n"
+        "from grader.sandbox import Limits, enforced\n"
+        "limits = Limits(unsafe=True)\n"
+        "print(enforced(limits)[0])\n"
+        "nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('print(6 * 7)')])\n"
+        f"result = run(nb, pathlib.Path({str(EMPTY)!r}), limits=limits)\n"
+        "print(result.incidents, result.notebook.cells[0].outputs[0].text)\n"
+    )
+    unsafe = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert unsafe.returncode == 0, unsafe.stderr
+    first, last = unsafe.stdout.strip().splitlines()
+    assert first.startswith("sandbox: NONE (--unsafe): the kernel runs as you")
+    assert last == "[] 42"
