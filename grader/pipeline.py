@@ -27,7 +27,7 @@ from grader.autograde import build_references, grade
 from grader.execute import CellReport, nbgrader_meta, read
 from grader.results import ExerciseResult, NotebookResult, load_all
 from grader.sandbox import Limits, protect
-from grader.submissions import Submission, match, unpack
+from grader.submissions import Submission, load, match, receive
 
 ROOT = releasing.ROOT
 
@@ -116,27 +116,29 @@ class Job:
     release_dir: Path  # the student's folder as released: the kernel's working files
     references: dict
     limits: Limits
-    out_dir: Path
+    out_dir: Path  # autograded/{student id}/{assignment}: the executed copy and the result
     fingerprint: str
 
 
+GRADER_ATTEMPTS = 3  # a kernel that failed to start usually starts on the next try
+
+
 def plan(course: Course, submissions: Path) -> list[Job]:
-    staging = course.workdir / "unpacked"
-    assignments = {}
-    for assignment in course.assignments():
-        source = read(course.source_path(assignment))
-        ids = {
-            nbgrader_meta(c)["grade_id"] for c in source.cells if nbgrader_meta(c).get("grade_id")
-        }
-        assignments[assignment] = (course.source_path(assignment).name, ids)
+    """Receive every hand-in and find its notebooks: one Job per student and assignment,
+    whatever the hand-ins hold (what is wrong with one becomes a problem of its notebooks)."""
+    assignments = {a: _notebook_and_ids(course, a) for a in course.assignments()}
     references = {a: load_references(course, a) for a in assignments}
     reference_hash = {
         a: _hash((course.references_dir / f"{a}.json").read_bytes()) for a in assignments
     }
     jobs = []
-    for student, folder in unpack(submissions, staging).items():
-        for sub in match(student, folder, assignments):
-            content = sub.path.read_bytes() if sub.path and sub.path.exists() else b""
+    for student, handin in receive(submissions, course.workdir / "unpacked").items():
+        found = match(
+            student, handin.folder, assignments, problem=handin.problem, flags=handin.flags
+        )
+        for sub in found:
+            content = load(sub.path).content if sub.path and sub.problem is None else b""
+            out_dir = course.autograded / student / sub.assignment  # a validated id: one level
             jobs.append(
                 Job(
                     sub,
@@ -144,52 +146,111 @@ def plan(course: Course, submissions: Path) -> list[Job]:
                     course.root / "notebooks" / sub.assignment,
                     references[sub.assignment],
                     course.limits,
-                    course.autograded / student / sub.assignment,
+                    out_dir,
                     _hash(content + reference_hash[sub.assignment].encode() + repr(sub).encode()),
                 )
             )
     return jobs
 
 
+def _notebook_and_ids(course: Course, assignment: str) -> tuple[str, set[str]]:
+    source = read(course.source_path(assignment))
+    ids = {nbgrader_meta(c)["grade_id"] for c in source.cells if nbgrader_meta(c).get("grade_id")}
+    return course.source_path(assignment).name, ids
+
+
 def grade_job(job: Job) -> NotebookResult:
-    """Grade one notebook; never raises for anything the student did."""
+    """Grade one notebook; never raises. A result carries its fingerprint (and so is reused
+    by the next run) only when the grader itself worked: a failure of ours is tried again."""
+    try:
+        return _grade_submission(job)
+    except Exception as error:  # noqa: BLE001 - our bug must cost this notebook only
+        return _not_graded(job, f"the grader failed on this notebook: {_plainly(error)}")
+
+
+def _grade_submission(job: Job) -> NotebookResult:
     sub = job.submission
-    stem = Path(sub.notebook).stem
-    result = NotebookResult(sub.student, sub.assignment, stem, submitted_as=sub.renamed_from)
     source = read(job.source_path)
-    if sub.problem is not None:  # missing or malformed: every exercise scores 0
-        result.exercises = [ExerciseResult(gid, 0.0, pts) for gid, pts in _test_cells(source)]
-        result.problems.append(sub.problem)
-    else:
-        graded = grade(read(sub.path), source, job.references, job.release_dir, limits=job.limits)
-        result.exercises = [
-            ExerciseResult(e.grade_id, e.points, e.max_points, e.problems) for e in graded.exercises
-        ]
-        result.seconds = round(graded.seconds, 3)
-        result.problems += [
-            f"test cell {gid} was deleted or edited; it was restored" for gid in graded.restored
-        ]
-        result.problems += graded.incidents
-        suppressed = [
-            e.grade_id
-            for e in graded.exercises
-            if e.problems and all("was not produced" in p for p in e.problems)
-        ]
-        if suppressed and not graded.incidents:  # ran, raised nothing, reported nothing
-            result.problems.append(
-                f"test cells {', '.join(suppressed)} ran but reported no answers and raised no "
-                "error: something suppressed them (they scored 0)"
-            )
-        if sub.renamed_from:
-            result.problems.append(
-                f"renamed: submitted as {sub.renamed_from}, matched to {sub.assignment} by its cells"
-            )
-        job.out_dir.mkdir(parents=True, exist_ok=True)
-        executed = job.out_dir / sub.notebook
-        _write_atomically(executed, nbformat.writes(graded.executed))
-        result.executed_path = str(executed)
-    result.needs_attention = bool(result.problems)
+    loaded = load(sub.path) if sub.problem is None else None
+    problem = sub.problem or loaded.problem
+    if problem is not None:  # missing, refused or malformed: every exercise scores 0
+        result = _result(job, _zeros(source), [problem, *sub.flags])
+        result.fingerprint = job.fingerprint
+        return result
+    graded = _grade_with_retries(loaded.notebook, source, job)
+    if graded.infrastructure:
+        return _not_graded(
+            job,
+            f"this notebook was not graded because the grader failed ({graded.infrastructure}); "
+            "it will be graded on the next run",
+        )
+    exercises = [
+        ExerciseResult(e.grade_id, e.points, e.max_points, e.problems) for e in graded.exercises
+    ]
+    result = _result(job, exercises, [*sub.flags, *loaded.flags, *_run_problems(graded)])
+    if sub.renamed_from:
+        result.problems.append(
+            f"renamed: submitted as {sub.renamed_from}, matched to {sub.assignment} by its cells"
+        )
+        result.needs_attention = True
+    result.seconds = round(graded.seconds, 3)
+    executed = job.out_dir / sub.notebook  # the course's name, under the validated id
+    _write_atomically(executed, nbformat.writes(graded.executed))
+    result.executed_path = str(executed)
+    result.fingerprint = job.fingerprint
     return result
+
+
+def _grade_with_retries(nb, source, job: Job):
+    """Grade, and grade again when our own machinery failed (not the student's code)."""
+    for _ in range(GRADER_ATTEMPTS):
+        graded = grade(nb, source, job.references, job.release_dir, limits=job.limits)
+        if not graded.infrastructure:
+            break
+    return graded
+
+
+def _run_problems(graded) -> list[str]:
+    """What went wrong while the notebook ran, for the student."""
+    problems = [
+        f"test cell {gid} was deleted or edited; it was restored" for gid in graded.restored
+    ]
+    problems += graded.incidents
+    suppressed = [
+        e.grade_id
+        for e in graded.exercises
+        if e.problems and all("was not produced" in p for p in e.problems)
+    ]
+    if suppressed and not graded.incidents:  # ran, raised nothing, reported nothing
+        problems.append(
+            f"test cells {', '.join(suppressed)} ran but reported no answers and raised no "
+            "error: something suppressed them (they scored 0)"
+        )
+    return problems
+
+
+def _result(job: Job, exercises: list[ExerciseResult], problems: list[str]) -> NotebookResult:
+    sub = job.submission
+    result = NotebookResult(
+        sub.student, sub.assignment, Path(sub.notebook).stem, submitted_as=sub.renamed_from
+    )
+    result.exercises, result.problems = exercises, problems
+    result.needs_attention = bool(problems)
+    return result
+
+
+def _not_graded(job: Job, problem: str) -> NotebookResult:
+    """A notebook the grader could not grade through no fault of the student's: recorded as 0
+    with the reason, needing attention, and without a fingerprint, so the next run retries."""
+    try:
+        exercises = _zeros(read(job.source_path))
+    except Exception:  # noqa: BLE001 - even the source could not be read: no exercises then
+        exercises = []
+    return _result(job, exercises, [problem, *job.submission.flags])
+
+
+def _zeros(source) -> list[ExerciseResult]:
+    return [ExerciseResult(gid, 0.0, pts) for gid, pts in _test_cells(source)]
 
 
 def _test_cells(source) -> list[tuple[str, float]]:
@@ -214,32 +275,47 @@ def autograde(
     or a Dask cluster), recording each in the gradebook as soon as it is done.
 
     Rerunnable: a notebook whose submission and references are unchanged since its recorded
-    result is not run again (``force`` regrades all); recording is idempotent. ``on_plan``
-    hears the number of notebooks once they are known (for a progress bar).
+    result is not run again (``force`` regrades all); recording is idempotent. A notebook the
+    grader itself failed on is recorded as not graded and tried again by the next run.
+    ``on_plan`` hears the number of notebooks once they are known (for a progress bar).
     """
-    from grader.gradebook import record
-
     jobs = plan(course, submissions)
     if on_plan:
         on_plan(len(jobs))
     sources = {a: read(course.source_path(a)) for a in course.assignments()}  # read once
     done, todo = [], []
     for job in jobs:
-        previous = _previous(job)
-        (done if previous is not None and not force else todo).append((job, previous))
+        previous = None if force else _previous(job)
+        (done if previous is not None else todo).append((job, previous))
     results = []
-    for job, previous in done:
-        record(previous, course.db_url, sources[job.submission.assignment])
-        results.append(previous)
-        if progress:
-            progress(previous)
-    for job, result in _run([j for j, _ in todo], workers, scheduler):
-        _save(job, result)
-        record(result, course.db_url, sources[job.submission.assignment])
+
+    def finish(result: NotebookResult) -> None:
+        _record(result, course, sources[result.assignment])
         results.append(result)
         if progress:
             progress(result)
+
+    for _, previous in done:
+        finish(previous)
+    for job, result in _run([j for j, _ in todo], workers, scheduler):
+        _save(job, result)
+        finish(result)
     return sorted(results, key=lambda r: (r.student, r.assignment))
+
+
+def _record(result: NotebookResult, course: Course, source) -> None:
+    """Record one result in the gradebook; a failure is that result's problem, not the run's
+    (the saved result is recorded again by the next run)."""
+    from grader.gradebook import record
+
+    try:
+        record(result, course.db_url, source)
+    except Exception as error:  # noqa: BLE001 - one bad record must not lose the others
+        result.problems.append(
+            f"the grade could not be recorded in the gradebook ({_plainly(error)}); "
+            "the next run records it again"
+        )
+        result.needs_attention = True
 
 
 def _run(jobs: list[Job], workers: int | None, scheduler: str | None):
@@ -252,12 +328,20 @@ def _run(jobs: list[Job], workers: int | None, scheduler: str | None):
         with Client(scheduler) as client:
             futures = {client.submit(grade_job, job, pure=False): job for job in jobs}
             for future in dask_completed(futures):
-                yield futures[future], future.result()
+                yield futures[future], _outcome(future, futures[future])
         return
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
         futures = {pool.submit(grade_job, job): job for job in jobs}
         for future in as_completed(futures):
-            yield futures[future], future.result()
+            yield futures[future], _outcome(future, futures[future])
+
+
+def _outcome(future, job: Job) -> NotebookResult:
+    """The job's result; a worker that died or could not run it is the grader's failure."""
+    try:
+        return future.result()
+    except Exception as error:  # noqa: BLE001 - a lost worker costs this notebook only
+        return _not_graded(job, f"the grader failed on this notebook: {_plainly(error)}")
 
 
 def _result_path(job: Job) -> Path:
@@ -265,15 +349,17 @@ def _result_path(job: Job) -> Path:
 
 
 def _previous(job: Job) -> NotebookResult | None:
-    path = _result_path(job)
-    if not path.exists():
+    """The saved result, if it was graded from exactly this submission and references."""
+    try:
+        result = NotebookResult.from_json(_result_path(job).read_text())
+    except Exception:  # noqa: BLE001 - none, or unreadable: grade again
         return None
-    result = NotebookResult.from_json(path.read_text())
     return result if result.fingerprint == job.fingerprint else None
 
 
 def _save(job: Job, result: NotebookResult) -> None:
-    result.fingerprint = job.fingerprint
+    """Keep the result for feedback and reports; the fingerprint it carries (or not, when the
+    grader failed) decides whether the next run reuses it."""
     _write_atomically(_result_path(job), result.to_json())
 
 
@@ -282,6 +368,10 @@ def results(course: Course) -> list[NotebookResult]:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _plainly(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
 def _hash(data: bytes) -> str:
