@@ -298,8 +298,10 @@ def autograde(
     for _, previous in done:
         finish(previous)
     for job, result in _run([j for j, _ in todo], workers, scheduler):
-        _save(job, result)
-        finish(result)
+        kept = _kept_on_failure(job, result) if force else None
+        if kept is None:
+            _save(job, result)
+        finish(kept or result)
     return sorted(results, key=lambda r: (r.student, r.assignment))
 
 
@@ -355,6 +357,21 @@ def _previous(job: Job) -> NotebookResult | None:
     except Exception:  # noqa: BLE001 - none, or unreadable: grade again
         return None
     return result if result.fingerprint == job.fingerprint else None
+
+
+def _kept_on_failure(job: Job, result: NotebookResult) -> NotebookResult | None:
+    """A forced regrade that the grader itself failed keeps the earlier grade of the same
+    submission (saying so in this run's report; its saved result stays as it was) rather
+    than replacing it with a 0. None: nothing to keep."""
+    earlier = _previous(job) if not result.fingerprint else None
+    if earlier is None:
+        return None
+    earlier.problems = [
+        *earlier.problems,
+        *(f"regrading failed, the earlier grade was kept: {p}" for p in result.problems),
+    ]
+    earlier.needs_attention = True
+    return earlier
 
 
 def _save(job: Job, result: NotebookResult) -> None:

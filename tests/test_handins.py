@@ -569,6 +569,22 @@ def test_an_infrastructure_failure_is_retried_then_not_graded_and_retried_by_the
     assert flaky.calls == 4  # graded once it worked: now reused
 
 
+def test_a_forced_regrade_the_grader_fails_keeps_the_earlier_grade(workdir, monkeypatch, recorded):
+    course = one_student(workdir)
+    monkeypatch.setattr(pipeline, "grade", fake_grade)
+    (graded, *_) = pipeline.autograde(course, workdir / "in", workers=1)
+    assert graded.points == graded.max_points > 0 and graded.fingerprint
+    monkeypatch.setattr(pipeline, "grade", FlakyGrade(failures=3))
+    (forced, *_) = pipeline.autograde(course, workdir / "in", workers=1, force=True)
+    assert forced.points == graded.max_points and forced.fingerprint == graded.fingerprint
+    assert forced.needs_attention and forced.problems == [
+        "regrading failed, the earlier grade was kept: this notebook was not graded because "
+        "the grader failed (the kernel could not start); it will be graded on the next run"
+    ]
+    saved = json.loads((course.autograded / "ada" / FIRST / "scalars.json").read_text())
+    assert saved["problems"] == [] and saved["fingerprint"] == graded.fingerprint
+
+
 def test_one_infrastructure_failure_is_retried_within_the_run(workdir, monkeypatch, recorded):
     course = one_student(workdir)
     flaky = FlakyGrade(failures=1)
