@@ -37,6 +37,7 @@ import argparse
 import ctypes
 import json
 import os
+import re
 import resource
 import select
 import shutil
@@ -45,6 +46,7 @@ import socket
 import stat
 import sys
 import traceback
+from functools import partial
 
 from grader.kernel_stub import KEPT_ENVIRONMENT
 
@@ -52,7 +54,7 @@ CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
-MNT_DETACH = 2
+NO_DEVICES = MS_NOSUID | MS_NODEV
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 38
 # statvfs flag -> mount flag, for the flags a read-only remount must keep (locked ones).
 KEPT_MOUNT_FLAGS = {1: MS_RDONLY, 2: MS_NOSUID, 4: MS_NODEV, 8: MS_NOEXEC, 1024: 1024, 2048: 2048}
@@ -282,27 +284,69 @@ def enter_namespaces(report: dict) -> None:
 
 def make_scratch(size: int, run: str, hidden: list[str | None], report: dict) -> None:
     """One tmpfs of ``size`` bytes holds every place the kernel may write: its home (a copy
-    of the run's working files), /tmp, /var/tmp, /dev/shm and /run. The ``hidden`` folders
-    (every kernel's run directory, the server's socket) are covered where /tmp does not cover
-    them already; this run's socket folder is bound back in place."""
+    of the run's working files), /tmp, /var/tmp, /dev/shm and /run. What the allowlist shows
+    beneath those places (the course and its venv when the repository lives under /tmp or
+    /home) stays; the ``hidden`` folders (every kernel's run directory, the server's socket)
+    do not; this run's socket folder is bound back in place."""
+    hidden = [h for h in hidden if h]
     sockets = os.open(os.path.join(run, "ipc"), os.O_PATH | os.O_DIRECTORY)
-    _mount("tmpfs", SCRATCH, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=0755")
+    files = os.open(os.path.join(run, "files"), os.O_PATH | os.O_DIRECTORY)
+    tmpfs = partial(_mount, "tmpfs")
+    cover(SCRATCH, partial(tmpfs, SCRATCH, "tmpfs", NO_DEVICES, f"size={size},mode=0755"), hidden)
     os.makedirs(HOME, mode=0o700)
-    copy_tree(os.path.join(run, "files"), HOME)
+    copy_tree(f"/proc/self/fd/{files}", HOME)
+    os.close(files)
     places = os.path.join(SCRATCH, ".sandbox")
     for target, name in WRITABLE.items():
-        os.makedirs(os.path.join(places, name))
-        os.chmod(os.path.join(places, name), 0o1777)
-        _mount(os.path.join(places, name), target, None, MS_BIND)
-    for folder in filter(None, hidden):
-        if os.path.isdir(folder):  # still the host's: it was not under /tmp
-            _mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755")
+        place = os.path.join(places, name)
+        os.makedirs(place)
+        os.chmod(place, 0o1777)
+        cover(target, partial(_mount, place, target, None, MS_BIND), hidden)
+    for folder in hidden:
+        if os.path.isdir(folder):  # still the host's: it was under none of the places above
+            cover(folder, partial(tmpfs, folder, "tmpfs", NO_DEVICES, "size=64k,mode=0755"), hidden)
     socket_folder = os.path.join(run, "ipc")
     os.makedirs(socket_folder, exist_ok=True)
     _mount(f"/proc/self/fd/{sockets}", socket_folder, None, MS_BIND)
     os.close(sockets)
     os.chdir(HOME)
     report["scratch"] = size
+
+
+def cover(target: str, mount, hidden: list[str]) -> None:
+    """Run ``mount`` (which mounts something over ``target``), then bind back in place the
+    mounts that were beneath ``target``, except the ``hidden`` ones: a new mount over a
+    folder hides everything mounted below it."""
+    keep = [p for p in mount_points_under(target) if not any(_under(p, h) for h in hidden)]
+    handles = [os.open(p, os.O_PATH) for p in keep]  # reach them once they are hidden
+    mount()
+    for path, handle in zip(keep, handles):
+        if os.path.isdir(f"/proc/self/fd/{handle}"):
+            os.makedirs(path, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            open(path, "a").close()
+        _mount(f"/proc/self/fd/{handle}", path, None, MS_BIND | MS_REC)
+        os.close(handle)
+
+
+def mount_points_under(folder: str) -> list[str]:
+    """The outermost mount points strictly below ``folder`` (from /proc/self/mountinfo)."""
+    points = []
+    with open("/proc/self/mountinfo") as table:
+        for line in table:
+            point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), line.split()[4])
+            if point != folder and _under(point, folder):
+                points.append(point)
+    kept: list[str] = []
+    for point in sorted(points):
+        if not any(_under(point, k) for k in kept):
+            kept.append(point)
+    return kept
+
+
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
 def copy_tree(source: str, target: str) -> None:

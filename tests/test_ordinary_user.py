@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 USER = "coursetester"
 SYSTEM_PYTHON = Path("/usr/bin/python3")
 SNOOP = """\
+import http.cookies, nbformat  # not preloaded: the interpreter and the venv are reachable
 from pathlib import Path
 home = Path.home()
 for path in [Path({clone!r}) / "solutions", Path({work!r}) / "references", Path({work!r})]:
