@@ -330,13 +330,21 @@ class _Client(NotebookClient):
     messages of a shape no kernel sends: a print loop running until the timeout, or a hostile
     kernel, must not fill the grader's memory or break it."""
 
+    def process_message(self, msg, cell, cell_index):
+        """Messages a kernel never sends are dropped (a student's code can send any), and so
+        are widget (comm) messages: nothing graded needs them, and their state would grow
+        without bound."""
+        if not _plausible(msg):  # comm (widget) messages included: they are not in _PROTOCOL
+            return None
+        return super().process_message(msg, cell, cell_index)
+
     def output(self, outs, msg, display_id, cell_index):
         content = msg.get("content")
         if not isinstance(content, dict) or not isinstance(content.get("data", {}), dict):
             return None
         if not self._within_budget(content, cell_index):
-            if cell_index not in self._cut:
-                self._cut.add(cell_index)
+            if cell_index not in self._noted:
+                self._noted.add(cell_index)
                 note = f"[output cut by the grader: over {OUTPUT_LIMIT:,} characters]\n"
                 outs.append(nbformat.v4.new_output("stream", name="stderr", text=note))
             return None
@@ -352,16 +360,17 @@ class _Client(NotebookClient):
 
     def _within_budget(self, content: dict, cell_index) -> bool:
         """Count what is kept only: a cell cut at its limit leaves the rest of the notebook's
-        budget to the cells after it."""
-        if cell_index in self._cut:
-            return False
+        budget to the cells after it; once cut, a cell keeps no more of that kind."""
         data = content.get("data") or {}
         size = len(str(content.get("text", ""))) + sum(len(str(v)) for v in data.values())
         kind = "answers" if MIME_TYPE in data else "output"
+        if (cell_index, kind) in self._cut:
+            return False
         in_cell, in_notebook = self._used[(cell_index, kind)] + size, self._used[kind] + size
         if (
             cell_index is not None and in_cell > OUTPUT_LIMIT
         ) or in_notebook > NOTEBOOK_OUTPUT_LIMIT:
+            self._cut.add((cell_index, kind))
             return False
         self._used[(cell_index, kind)], self._used[kind] = in_cell, in_notebook
         return True
@@ -369,7 +378,8 @@ class _Client(NotebookClient):
     def reset_execution_trackers(self) -> None:
         super().reset_execution_trackers()
         self._used: collections.Counter = collections.Counter()
-        self._cut: set[int] = set()
+        self._cut: set[tuple] = set()  # (cell index, "output" or "answers")
+        self._noted: set[int] = set()  # cells that got the "output cut" note
 
     def close_context(self) -> None:
         """The ZMQ context of this run's channels (see async_start_new_kernel_client)."""
@@ -406,6 +416,70 @@ class _Client(NotebookClient):
 
     start_new_kernel = run_sync(async_start_new_kernel)
     kernel_process = None  # the launched process (a Popen), once started
+
+
+def _plausible(msg) -> bool:
+    """A message of a type nbclient handles for grading, shaped as the Jupyter protocol says:
+    anything else is dropped rather than handed to code that trusts the protocol."""
+    if not isinstance(msg, dict) or not isinstance(msg.get("msg_type"), str):
+        return False
+    content, parent, header = msg.get("content"), msg.get("parent_header"), msg.get("header")
+    if not (isinstance(content, dict) and isinstance(parent, dict) and isinstance(header, dict)):
+        return False
+    shape = _PROTOCOL.get(msg["msg_type"])
+    if shape is None or header.get("msg_type") != msg["msg_type"]:
+        return False
+    transient = content.get("transient")
+    if transient is not None and not isinstance(transient, dict):
+        return False
+    if not _is_count(content.get("execution_count")):  # any message may set the cell's
+        return False
+    return all(check(content.get(key)) for key, check in shape.items())
+
+
+def _is_str(value) -> bool:
+    return isinstance(value, str)
+
+
+def _is_count(value) -> bool:
+    return value is None or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def _is_bundle(data) -> bool:
+    """A MIME bundle as nbformat stores it: JSON types (``*json``) hold any JSON, the others
+    text (a string, or a list of strings)."""
+    if not isinstance(data, dict):
+        return False
+    for mime, value in data.items():
+        if not isinstance(mime, str):
+            return False
+        text = isinstance(value, str) or (
+            isinstance(value, list) and all(isinstance(v, str) for v in value)
+        )
+        if not (mime.endswith("json") or text):
+            return False
+    return True
+
+
+def _is_dict(value) -> bool:
+    return isinstance(value, dict)
+
+
+_OUTPUT = {"data": _is_bundle, "metadata": _is_dict}
+_PROTOCOL = {
+    "stream": {"name": lambda v: v in ("stdout", "stderr"), "text": _is_str},
+    "display_data": _OUTPUT,
+    "update_display_data": _OUTPUT,
+    "execute_result": {**_OUTPUT, "execution_count": lambda v: _is_count(v) and v is not None},
+    "error": {
+        "ename": _is_str,
+        "evalue": _is_str,
+        "traceback": lambda v: isinstance(v, list) and all(isinstance(t, str) for t in v),
+    },
+    "status": {"execution_state": _is_str},
+    "clear_output": {"wait": lambda v: v is None or isinstance(v, bool)},
+    "execute_input": {"code": _is_str, "execution_count": _is_count},
+}
 
 
 def _kill_if_alive(process) -> None:

@@ -182,7 +182,7 @@ TREE_HOG = """\
 import os, time
 for _ in range(4):
     if os.fork() == 0:
-        block = bytearray(700 * 2**20)
+        block = b"x" * (700 * 2**20)  # written: every page is resident
         time.sleep(30)
         os._exit(0)
 time.sleep(5)

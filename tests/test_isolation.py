@@ -150,7 +150,7 @@ def test_the_memory_limit_holds_for_the_kernels_whole_tree(empty):
         import os, time
         for _ in range(4):
             if os.fork() == 0:
-                block = bytearray(600 * 2**20)  # zero-filled: every page touched
+                block = b"x" * (600 * 2**20)  # written: every page is resident
                 time.sleep(30)
                 os._exit(0)
         time.sleep(8)
