@@ -77,10 +77,14 @@ def parser() -> argparse.ArgumentParser:
 
 def cmd_release(course, args) -> int:
     pipeline.release(course, args.assignments or None, log=console.print)
+    _print_enforced(course)
+    return 0
+
+
+def _print_enforced(course) -> None:
     console.print("What grading enforces on this machine:")
     for line in enforced(course.limits):
         console.print(f"  {escape(line)}")
-    return 0
 
 
 def cmd_autograde(course, args) -> int:
@@ -166,6 +170,7 @@ def cmd_demo(course, args) -> int:
     pipeline.clean(course)
     console.rule("release: student notebooks and torch references")
     pipeline.release(course, log=console.print)
+    _print_enforced(course)
     submissions = build(course.workdir / "submissions")
     console.rule(f"autograde the sample class in {submissions}")
     _autograde(course, submissions, args.workers, None, False)
