@@ -39,7 +39,14 @@ from pathlib import Path
 from grader import sandbox_kernel
 from grader.cgroups import KernelGroup
 from grader.kernel_stub import CGROUP_VARIABLE
-from grader.sandbox_kernel import COURSE_PACKAGES, FILE_SIZE_LIMIT, GRADER_FILES, REPOSITORY
+from grader.sandbox_kernel import (
+    COURSE_PACKAGES,
+    FILE_SIZE_LIMIT,
+    GRADER_FILES,
+    REPOSITORY,
+    outermost,
+    under,
+)
 
 GiB, MiB = 2**30, 2**20
 KERNEL_NAME = "autograde-sandbox"
@@ -261,7 +268,7 @@ def _interpreter_paths() -> list[str]:
         if os.path.basename(p) in {"site-packages", "dist-packages"} and os.path.isdir(p)
     }
     return [
-        p for p in _outermost(sorted(paths)) if not _under(p, "/usr") and not _under(REPOSITORY, p)
+        p for p in outermost(sorted(paths)) if not under(p, "/usr") and not under(REPOSITORY, p)
     ]
 
 
@@ -272,7 +279,7 @@ def _course_code() -> list[str]:
     shown = _interpreter_paths() + ["/usr"]
     for name in COURSE_PACKAGES:
         folder = os.path.join(REPOSITORY, name)
-        if any(_under(folder, p) for p in shown):
+        if any(under(folder, p) for p in shown):
             continue
         if name != "grader":
             argv += _parents(folder) + ["--ro-bind", folder, folder]
@@ -308,18 +315,6 @@ def _parents(path: str) -> list[str]:
     for i in range(len(parts)):
         argv += ["--perms", "0755", "--dir", "/" + "/".join(parts[: i + 1])]
     return argv
-
-
-def _outermost(paths: list[str]) -> list[str]:
-    kept: list[str] = []
-    for path in sorted(paths):
-        if not any(_under(path, k) for k in kept):
-            kept.append(path)
-    return kept
-
-
-def _under(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
 @dataclass

@@ -317,7 +317,7 @@ def cover(target: str, mount, hidden: list[str]) -> None:
     """Run ``mount`` (which mounts something over ``target``), then bind back in place the
     mounts that were beneath ``target``, except the ``hidden`` ones: a new mount over a
     folder hides everything mounted below it."""
-    keep = [p for p in mount_points_under(target) if not any(_under(p, h) for h in hidden)]
+    keep = [p for p in mount_pointsunder(target) if not any(under(p, h) for h in hidden)]
     handles = [os.open(p, os.O_PATH) for p in keep]  # reach them once they are hidden
     mount()
     for path, handle in zip(keep, handles):
@@ -330,22 +330,27 @@ def cover(target: str, mount, hidden: list[str]) -> None:
         os.close(handle)
 
 
-def mount_points_under(folder: str) -> list[str]:
+def mount_pointsunder(folder: str) -> list[str]:
     """The outermost mount points strictly below ``folder`` (from /proc/self/mountinfo)."""
     points = []
     with open("/proc/self/mountinfo") as table:
         for line in table:
             point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), line.split()[4])
-            if point != folder and _under(point, folder):
+            if point != folder and under(point, folder):
                 points.append(point)
+    return outermost(points)
+
+
+def outermost(paths: list[str]) -> list[str]:
+    """``paths`` without those that lie inside another one of them."""
     kept: list[str] = []
-    for point in sorted(points):
-        if not any(_under(point, k) for k in kept):
-            kept.append(point)
+    for path in sorted(paths):
+        if not any(under(path, k) for k in kept):
+            kept.append(path)
     return kept
 
 
-def _under(path: str, folder: str) -> bool:
+def under(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
