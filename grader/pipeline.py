@@ -26,7 +26,7 @@ from grader import release as releasing
 from grader.autograde import build_references, grade
 from grader.execute import CellReport, nbgrader_meta, read
 from grader.results import ExerciseResult, NotebookResult, load_all
-from grader.sandbox import Limits, protect
+from grader.sandbox import Limits, mode, protect
 from grader.submissions import Submission, load, match, receive
 
 ROOT = releasing.ROOT
@@ -279,6 +279,7 @@ def autograde(
     grader itself failed on is recorded as not graded and tried again by the next run.
     ``on_plan`` hears the number of notebooks once they are known (for a progress bar).
     """
+    mode(course.limits)  # no sandbox here: refuse (SandboxUnavailable) before reading anything
     jobs = plan(course, submissions)
     if on_plan:
         on_plan(len(jobs))
