@@ -95,7 +95,9 @@ format: setup ## rewrite files: ruff format, then safe lint fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# Resolve pyproject's ranges afresh in a clean venv and freeze the result.
+# Resolve pyproject's ranges afresh in a clean venv and freeze the result. Run it with the
+# oldest Python the course must install on (e.g. PYTHON=/usr/bin/python3, Debian 12's 3.11.2):
+# pip picks the newest releases that Python accepts (soupsieve 4 needs 3.11.5 or newer).
 # --all keeps pip/setuptools pinned too; the package itself (editable) is left out;
 # local labels such as torch's "+cpu" are stripped so the pin works from any index.
 lock: ## regenerate requirements/constraints.txt from a fresh venv
