@@ -17,6 +17,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import sys
 import sysconfig
 from pathlib import Path
 
@@ -60,6 +61,13 @@ def user_home():
         pytest.skip("needs root to create the ordinary user")
     if not SYSTEM_PYTHON.exists() or shutil.which("runuser") is None:
         pytest.skip("needs Debian's /usr/bin/python3 and runuser")
+    version = subprocess.run(
+        [str(SYSTEM_PYTHON), "-c", "import sys; print(*sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    if version != [str(n) for n in sys.version_info[:2]]:
+        pytest.skip("the system Python cannot use this venv's compiled packages (other version)")
     try:
         pwd.getpwnam(USER)
     except KeyError:
