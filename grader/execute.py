@@ -250,12 +250,12 @@ def _run_cells(client: NotebookClient, nb, limits: Limits, figures: bool, extra_
         0.01, min(limits.cell_timeout, deadline - time.monotonic())
     )
     env = {**os.environ, **extra_env, "MPLBACKEND": INLINE_BACKEND if figures else "Agg"}
-    started = []
+    started = False
     try:
         with _streams(client, folder) as streams:
             # cleanup kills the process group
             with client.setup_kernel(cleanup_kc=True, env=env, **streams):
-                started.append(True)
+                started = True
                 return _each_cell(client, nb, limits, deadline), None
     except Exception as error:  # noqa: BLE001 - the kernel did not start or the channel broke
         reason = f"{type(error).__name__}: {error}"
@@ -339,10 +339,7 @@ class _Client(NotebookClient):
         return super().process_message(msg, cell, cell_index)
 
     def output(self, outs, msg, display_id, cell_index):
-        content = msg.get("content")
-        if not isinstance(content, dict) or not isinstance(content.get("data", {}), dict):
-            return None
-        if not self._within_budget(content, cell_index):
+        if not self._within_budget(msg["content"], cell_index):  # shape: see process_message
             if cell_index not in self._noted:
                 self._noted.add(cell_index)
                 note = f"[output cut by the grader: over {OUTPUT_LIMIT:,} characters]\n"
@@ -353,10 +350,8 @@ class _Client(NotebookClient):
     def _update_display_id(self, display_id, msg):
         """Updates of a display count like new output: else a tiny display updated with a
         huge one, many times over, would grow without bound."""
-        content = msg.get("content")
-        if isinstance(content, dict) and isinstance(content.get("data", {}), dict):
-            if self._within_budget(content, None):
-                super()._update_display_id(display_id, msg)
+        if self._within_budget(msg["content"], None):  # shape: see process_message
+            super()._update_display_id(display_id, msg)
 
     def _within_budget(self, content: dict, cell_index) -> bool:
         """Count what is kept only: a cell cut at its limit leaves the rest of the notebook's

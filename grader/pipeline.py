@@ -27,7 +27,7 @@ from grader.autograde import build_references, grade
 from grader.execute import CellReport, nbgrader_meta, read
 from grader.results import ExerciseResult, NotebookResult, load_all
 from grader.sandbox import Limits, mode, protect
-from grader.submissions import Submission, load, match, receive
+from grader.submissions import Submission, content, load, match, receive
 
 ROOT = releasing.ROOT
 
@@ -137,7 +137,7 @@ def plan(course: Course, submissions: Path) -> list[Job]:
             student, handin.folder, assignments, problem=handin.problem, flags=handin.flags
         )
         for sub in found:
-            content = load(sub.path).content if sub.path and sub.problem is None else b""
+            data = content(sub.path) if sub.path and sub.problem is None else b""
             out_dir = course.autograded / student / sub.assignment  # a validated id: one level
             jobs.append(
                 Job(
@@ -147,7 +147,7 @@ def plan(course: Course, submissions: Path) -> list[Job]:
                     references[sub.assignment],
                     course.limits,
                     out_dir,
-                    _hash(content + reference_hash[sub.assignment].encode() + repr(sub).encode()),
+                    _hash(data + reference_hash[sub.assignment].encode() + repr(sub).encode()),
                 )
             )
     return jobs

@@ -385,13 +385,19 @@ def _write_kernel_spec(argv: tuple[str, ...]) -> Path:
     return root
 
 
-@functools.cache
 def _prepare(argv: tuple[str, ...], limits: Limits) -> None:
-    """Once per process and server command: check the sandbox works (a misconfigured machine
-    fails here, loudly, not as sixty crashed notebooks), and compile the course."""
+    """Once per process and server command (timeouts do not change it): check the sandbox
+    works (a misconfigured machine fails here, loudly, not as sixty crashed notebooks), and
+    compile the course. Called under _lock."""
+    if argv in _prepared:
+        return
     _compile_course_packages()
     _check_sandbox(limits)
     _remove_stale_dirs()
+    _prepared.add(argv)
+
+
+_prepared: set[tuple[str, ...]] = set()
 
 
 def _private_dir(kind: str) -> Path:
@@ -442,16 +448,25 @@ def _compile_course_packages() -> None:
         compileall.compile_dir(Path(REPOSITORY, name), quiet=1)
 
 
-@functools.cache
 def _check_sandbox(limits: Limits) -> dict:
     """Run ``--check``: it confines itself exactly as a kernel does and loads ipykernel,
     then reports what holds (uid, namespaces, whether solutions/ is visible)."""
     if mode(limits) == "off":
         return {"namespaces": [], "uid": os.getuid(), "visible_secrets": []}
+    argv = tuple(server_argv(limits))
+    if argv not in _checks:  # once per server command: timeouts do not change what holds
+        _checks[argv] = _run_check(argv, limits)
+    return _checks[argv]
+
+
+_checks: dict[tuple[str, ...], dict] = {}
+
+
+def _run_check(argv: tuple[str, ...], limits: Limits) -> dict:
     env = {**sandbox_kernel.kernel_environment(sandbox_kernel.HOME), "MALLOC_ARENA_MAX": "2"}
     with working_directory(Path(tempfile.gettempdir()) / "-", limits) as run:
         done = subprocess.run(
-            [*with_environment(server_argv(limits), env), "--check", str(run)],
+            [*with_environment(argv, env), "--check", str(run)],
             cwd=run,
             capture_output=True,
             text=True,

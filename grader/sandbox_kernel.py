@@ -245,7 +245,7 @@ def check(args: argparse.Namespace) -> None:
 
 def confine(args: argparse.Namespace, run: str, stub: socket.socket | None) -> dict:
     """Everything but the kernel itself. Returns what was enforced (for ``--check``)."""
-    report: dict = {"namespaces": [], "scratch": None}
+    report: dict = {"namespaces": []}
     if args.unsafe:
         become_supervised(stub)
         os.chdir(os.path.join(run, "files"))
@@ -253,7 +253,7 @@ def confine(args: argparse.Namespace, run: str, stub: socket.socket | None) -> d
     else:
         enter_namespaces(report)
         server = os.path.dirname(args.serve) if args.serve else None
-        make_scratch(args.disk, run, [args.runs, server], report)
+        make_scratch(args.disk, run, [args.runs, server])
         become_supervised(stub)  # from here on we are PID 1 of the new namespace
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         home = HOME
@@ -282,7 +282,7 @@ def enter_namespaces(report: dict) -> None:
     _state["namespaces"] = True
 
 
-def make_scratch(size: int, run: str, hidden: list[str | None], report: dict) -> None:
+def make_scratch(size: int, run: str, hidden: list[str | None]) -> None:
     """One tmpfs of ``size`` bytes holds every place the kernel may write: its home (a copy
     of the run's working files), /tmp, /var/tmp, /dev/shm and /run. What the allowlist shows
     beneath those places (the course and its venv when the repository lives under /tmp or
@@ -310,7 +310,6 @@ def make_scratch(size: int, run: str, hidden: list[str | None], report: dict) ->
     _mount(f"/proc/self/fd/{sockets}", socket_folder, None, MS_BIND)
     os.close(sockets)
     os.chdir(HOME)
-    report["scratch"] = size
 
 
 def cover(target: str, mount, hidden: list[str]) -> None:
@@ -512,7 +511,8 @@ def seal(connection: str) -> None:
     if _state["namespaces"]:
         if info.get("transport") == "ipc":
             folder = os.path.dirname(info["ip"])
-            flags = sum(m for s, m in KEPT_MOUNT_FLAGS.items() if os.statvfs(folder).f_flag & s)
+            kept = os.statvfs(folder).f_flag
+            flags = sum(m for s, m in KEPT_MOUNT_FLAGS.items() if kept & s)
             _mount(None, folder, None, MS_BIND | MS_REMOUNT | MS_RDONLY | flags)
         drop_capabilities()
     _call("prctl", PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)

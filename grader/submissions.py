@@ -385,26 +385,42 @@ def load(path: Path, budget: Budget | None = None) -> Loaded:
     """Read a student's notebook: only a regular file (never through a link), within the size
     budget, shaped like a notebook; cells with damaged nbgrader metadata become ordinary cells
     (the test cells are restored from the source by id anyway). Never raises."""
+    data, problem = _read(path, budget)
+    if problem is not None:
+        return Loaded(None, problem=problem)
+    try:
+        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+        _check_shape(nb)
+    except Exception:  # noqa: BLE001 - any unreadable file is "malformed", whatever the cause
+        problem = (
+            f"{_printable(path.name)} is not a readable notebook (malformed JSON?); it scored 0"
+        )
+        return Loaded(None, data, problem)
+    return Loaded(nb, data, flags=_clean_grading_metadata(nb))
+
+
+def content(path: Path, budget: Budget | None = None) -> bytes:
+    """The bytes of a notebook file as ``load`` reads them (b"" where it would refuse them),
+    without parsing: what a fingerprint needs."""
+    return _read(path, budget)[0]
+
+
+def _read(path: Path, budget: Budget | None) -> tuple[bytes, str | None]:
+    """(the file's bytes, None), or (b"", why it was not read)."""
     limit = (budget or BUDGET).notebook_bytes
     name = _printable(path.name)
     try:
         with _open_regular(path, limit) as file:
-            content = file.read(limit + 1)
+            data = file.read(limit + 1)
     except _Refused as refused:
-        return Loaded(None, problem=f"{name} was not read: {refused}; it scored 0")
+        return b"", f"{name} was not read: {refused}; it scored 0"
     except OSError as error:
         if os.path.islink(path):
-            return Loaded(None, problem=f"{name} is a symbolic link; it was not read")
-        return Loaded(None, problem=f"{name} could not be read ({_plainly(error)}); it scored 0")
-    if len(content) > limit:
-        return Loaded(None, problem=f"{name} is larger than {_size(limit)}; it scored 0")
-    try:
-        nb = nbformat.reads(content.decode("utf-8"), as_version=4)
-        _check_shape(nb)
-    except Exception:  # noqa: BLE001 - any unreadable file is "malformed", whatever the cause
-        problem = f"{name} is not a readable notebook (malformed JSON?); it scored 0"
-        return Loaded(None, content, problem)
-    return Loaded(nb, content, flags=_clean_grading_metadata(nb))
+            return b"", f"{name} is a symbolic link; it was not read"
+        return b"", f"{name} could not be read ({_plainly(error)}); it scored 0"
+    if len(data) > limit:
+        return b"", f"{name} is larger than {_size(limit)}; it scored 0"
+    return data, None
 
 
 def _check_shape(nb) -> None:
