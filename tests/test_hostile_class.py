@@ -24,6 +24,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from sandbox_marks import needs_sandbox
 
 from grader import pipeline
 from grader.answers import MIME_TYPE
@@ -40,7 +41,7 @@ from grader.sample_class import (
 )
 from grader.sandbox import Limits
 
-pytestmark = [pytest.mark.slow]
+pytestmark = [pytest.mark.slow, needs_sandbox]
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMITS = Limits(cell_timeout=8, notebook_timeout=120)

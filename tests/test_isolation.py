@@ -18,12 +18,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from sandbox_marks import needs_sandbox
 
 from grader.cgroups import layout
 from grader.execute import run
 from grader.sandbox import GiB, Limits
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, needs_sandbox]
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from sandbox_marks import needs_sandbox
 
 from grader.autograde import build_references, grade
 from grader.execute import collect, execute, is_test_cell, nbgrader_meta, read
@@ -24,7 +25,7 @@ NOTEBOOKS = ROOT / "notebooks"
 ASSIGNMENTS = assignments()
 MIN_EXERCISES = 6
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, needs_sandbox]
 
 
 def source_path(assignment: str) -> Path:

@@ -23,10 +23,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from sandbox_marks import needs_sandbox
 
 from grader.sample_class import Assignment, insert_cell, perfect
 
-pytestmark = [pytest.mark.slow]
+pytestmark = [pytest.mark.slow, needs_sandbox]
 
 ROOT = Path(__file__).resolve().parent.parent
 USER = "coursetester"

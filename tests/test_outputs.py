@@ -26,6 +26,7 @@ import pytest
 from nbgrader.api import Gradebook, SubmittedAssignment
 from PIL import Image
 from rich.console import Console
+from sandbox_marks import needs_sandbox
 from traitlets.config.loader import PyFileConfigLoader
 
 from grader import gradebook
@@ -321,6 +322,7 @@ def page_text(page: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", page))
 
 
+@needs_sandbox
 def test_graded_student_is_a_mixed_case(graded):
     result, _ = graded
     points = {e.grade_id: e.points for e in result.exercises}
@@ -333,6 +335,7 @@ def test_graded_student_is_a_mixed_case(graded):
     assert "N = 2000" in executed and "normal_pdf(torch.tensor(1.2))" in executed
 
 
+@needs_sandbox
 def test_feedback_shows_grades_and_visible_tests_but_no_hidden_tests(graded, tmp_path):
     result, references = graded
     page = write_feedback(result, read(SOURCE), tmp_path / "feedback.html").read_text()

@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from sandbox_marks import needs_sandbox
 
 from grader import pipeline
 from grader.check import check_notebook
@@ -65,6 +66,7 @@ def _grades(db: Path) -> list[tuple]:
     return sorted(rows)
 
 
+@needs_sandbox
 def test_every_sample_student_gets_the_expected_grade(course, sample_class):
     from grader.sample_class import STUDENTS, expected
 
@@ -85,6 +87,7 @@ def test_every_sample_student_gets_the_expected_grade(course, sample_class):
     assert not mismatches, mismatches
 
 
+@needs_sandbox
 def test_the_gradebook_holds_one_grade_per_cell_and_student(course, sample_class):
     _, results, _ = sample_class
     rows = _grades(course.db_path)
@@ -97,6 +100,7 @@ def test_the_gradebook_holds_one_grade_per_cell_and_student(course, sample_class
         assert total[r.student, r.assignment] == pytest.approx(r.points)
 
 
+@needs_sandbox
 def test_a_rerun_is_idempotent_and_skips_unchanged_work(course, sample_class):
     submissions, results, _ = sample_class
     before = _grades(course.db_path)
@@ -109,6 +113,7 @@ def test_a_rerun_is_idempotent_and_skips_unchanged_work(course, sample_class):
     assert _grades(course.db_path) == before
 
 
+@needs_sandbox
 def test_sigkill_during_autograde_then_rerun_loses_and_duplicates_nothing(course, tmp_path):
     """Kill -9 the grader mid-run (with its kernels), rerun, compare with an undisturbed run."""
     from grader.sample_class import build
@@ -150,6 +155,7 @@ def test_sigkill_during_autograde_then_rerun_loses_and_duplicates_nothing(course
     assert _grades(killed.db_path) == _grades(clean.db_path)
 
 
+@needs_sandbox
 def test_autograde_on_a_local_dask_cluster(course, tmp_path):
     from dask.distributed import LocalCluster
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from sandbox_marks import needs_sandbox
 
 import autograd_lite
 from grader.answers import DEFAULT_ATOL, DEFAULT_RTOL, describe
@@ -28,7 +29,7 @@ from grader.execute import CellReport, execute, read, run
 from grader.release import ROOT
 from grader.sandbox import GiB, Limits, enforced
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, needs_sandbox]
 
 as_root = pytest.mark.skipif(
     os.geteuid() != 0, reason="needs root: only then does the kernel run as the sandbox user"
