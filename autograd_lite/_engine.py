@@ -284,6 +284,27 @@ class Node:
     def gradient(self, grad):
         raise NotImplementedError
 
+    def __call__(self, *grads):
+        """Apply the rule by hand, as torch lets you call ``y.grad_fn(g)``: one gradient per
+        output in, the gradients of the inputs out (a tuple when the node has several inputs,
+        None where an input gets none).  As in torch, nothing is summed to the inputs' shapes
+        (that is the engine's job) and nothing is freed; in grad mode the result records its
+        own graph, so calling nodes by hand differentiates to any order."""
+        from ._tensor import Tensor
+
+        if len(grads) != self.num_outputs:
+            raise TypeError(f"expected {self.num_outputs} arguments, got {len(grads)} instead")
+        for i, grad in enumerate(grads):
+            if grad is not None and not isinstance(grad, Tensor):
+                raise TypeError(f"argument {i} is not a Variable")
+        if all(grad is None for grad in grads):
+            results = (None,) * len(self._next)
+        elif self.num_outputs > 1:
+            results = tuple(self.gradient(self.materialize(list(grads))))
+        else:
+            results = tuple(self.gradient(grads[0]))
+        return results[0] if len(results) == 1 else results
+
     def register_hook(self, hook):
         raise NotImplementedError(
             "register_hook on a Node is not supported; use Tensor.register_hook"
@@ -336,6 +357,16 @@ class AccumulateGrad(Node):
         self._next = ()
         self._next_nr = None
         self._input_meta = None
+
+    def __call__(self, *grads):
+        """torch's ``AccumulateGrad(g)``: adds ``g`` into the leaf's ``.grad``; returns ()."""
+        super().__call__(*grads)  # the same argument checks as every node
+        if grads[0] is not None:
+            self.accumulate(grads[0], create_graph=False)
+        return ()
+
+    def gradient(self, grad):
+        return ()
 
     def accumulate(self, grad, create_graph: bool, private: bool = False) -> None:
         """``private``: nothing but the pass holds ``grad``, which may then become ``.grad``."""
