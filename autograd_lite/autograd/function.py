@@ -51,9 +51,10 @@ class BackwardCFunction(Node, FunctionCtx):
     """The node of one ``Function.apply`` call; named ``<FunctionName>Backward``."""
 
     _function = None  # the Function subclass, set on the per-class node type
-    # torch's nodes of Python Functions cannot be called by hand (its C++ nodes can):
-    # "'SquareBackward' object is not callable", as there.
-    __call__ = None
+
+    def __call__(self, *grads):
+        # torch's nodes of Python Functions cannot be called by hand (its C++ nodes can).
+        raise TypeError(f"'{type(self).__name__}' object is not callable")
 
     def __init__(self):
         super().__init__()
