@@ -1,6 +1,6 @@
 """The six course notebooks: solutions grade to full marks against torch references, releases
-grade to zero while their examples run, notebooks/ is exactly what nbgrader generates, and every
-seed concept in notebooks/README.md's table has its section.
+grade to zero while their examples run, and notebooks/ is exactly what nbgrader generates (the
+text itself is checked by tests/test_course.py).
 
 Real kernels throughout (nbclient), real torch for the references, real nbgrader for the release.
 """
@@ -152,41 +152,6 @@ def test_release_is_what_nbgrader_generates(assignment, tmp_path):
         "notebooks/ drifted from solutions/: run `make release`"
     )
     assert nbformat.writes(fresh) == nbformat.writes(committed)
-
-
-# --------------------------------------------------------------------------- seed mapping
-
-TABLE_ROW = re.compile(r"^\|\s*(\d{3})\s*\|(.+?)\|\s*(\d\d_\w+)\s*\|(.+?)\|\s*$")
-
-
-def mapping_rows():
-    readme = NOTEBOOKS / "README.md"
-    text = readme.read_text() if readme.exists() else ""
-    return [m.groups() for line in text.splitlines() if (m := TABLE_ROW.match(line))]
-
-
-def headings(assignment: str) -> set[str]:
-    nb = read(source_path(assignment))
-    found = set()
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
-                if line.startswith("#"):
-                    found.add(line.lstrip("#").strip())
-    return found
-
-
-def test_mapping_table_covers_every_seed_and_notebook():
-    rows = mapping_rows()
-    assert {seed for seed, *_ in rows} == {"000", "001", "002", "003", "004"}
-    assert {notebook for _, _, notebook, _ in rows} == set(ASSIGNMENTS)
-
-
-@pytest.mark.parametrize("row", mapping_rows(), ids=lambda row: f"{row[0]}-{row[2]}")
-def test_mapped_section_exists(row):
-    seed, concept, assignment, section = (part.strip() for part in row)
-    assert assignment in ASSIGNMENTS, assignment
-    assert section in headings(assignment), f"seed {seed} '{concept}': no section '{section}'"
 
 
 def test_collect_ignores_answers_outside_test_cells():
