@@ -72,8 +72,10 @@ def _check_outputs(outputs) -> list:
             raise RuntimeError(
                 f"element {i} of tensors does not require grad and does not have a grad_fn"
                 + hint(
-                    "create the input with requires_grad=True (before computing the output), "
-                    "and do not compute it under torch.no_grad()"
+                    "nothing that requires grad went into this output: create the input with "
+                    "requires_grad=True (before computing the output), do not compute it under "
+                    "torch.no_grad(); a derivative that is a constant (of 3*x + 1, or the 2nd of "
+                    "x*x) has no graph to differentiate either"
                 )
             )
         edges.append(edge_of(out))
