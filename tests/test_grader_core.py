@@ -65,7 +65,7 @@ def test_exceptions_compare_by_class_and_first_line():
         (lambda T: T.tensor([1.0, 2.0]), lambda T: T.tensor([1.0, 2.1]), "1 of 2 values differ"),
         (lambda T: T.tensor([1.0]), lambda T: T.tensor([1.0], dtype=T.float64), "dtype is"),
         (lambda T: T.tensor([1.0]), lambda T: T.tensor([[1.0]]), "shape is (1,)"),
-        (lambda T: T.tensor([1.0]), lambda T: 1.0, "expected a number, got a tensor"),
+        (lambda T: T.tensor([1.0]), lambda T: 1.0, "got a tensor; torch's answer is of another"),
         (lambda T: T.float32, lambda T: T.float64, "'torch.float32' is not the expected"),
         (lambda T: (1, 2), lambda T: (1, 2, 3), "2 items; expected 3"),
         (lambda T: 1, lambda T: True, "expected True or False"),
@@ -75,6 +75,27 @@ def test_wrong_answers_say_what_differs_without_the_reference(got, want, reason)
     message = compare(describe(got(autograd_lite)), describe(want(torch)))
     assert message is not None and reason in message
     assert "2.1" not in message and "float64" not in message.split(";")[0][:0]
+
+
+KINDS = {
+    "tensor": lambda T: T.tensor([1.0]),
+    "dtype": lambda T: T.float32,
+    "string": lambda T: "RuntimeError",
+    "exception": lambda T: RuntimeError("boom"),
+    "number": lambda T: 2.5,
+    "tuple": lambda T: (1, 2),
+}
+
+
+@pytest.mark.parametrize("want", KINDS)
+@pytest.mark.parametrize("got", KINDS)
+def test_a_wrong_kind_of_answer_does_not_reveal_the_expected_kind(got, want):
+    """A predict exercise's answer may be a dtype or an exception name: the kind is the answer."""
+    message = compare(describe(KINDS[got](autograd_lite)), describe(KINDS[want](torch)))
+    if got == want:
+        return
+    assert message is not None
+    assert want not in message.split(";")[1], message
 
 
 def test_grad_fn_is_compared_only_when_asked():
