@@ -319,3 +319,21 @@ def test_mapped_section_exists(row):
     tutorial, concept, assignment, section = row
     assert assignment in ASSIGNMENTS, assignment
     assert section in headings(assignment), f"{tutorial}: '{concept}': no section '{section}'"
+
+
+# --------------------------------------------------------------------------- the engine students read
+
+
+def test_the_engine_has_every_line_notebook_05_asks_about():
+    """05's "read the engine" exercise quotes run_backward: a refactor must keep its words."""
+    import inspect
+
+    from autograd_lite import _engine
+
+    source = inspect.getsource(_engine.run_backward)
+    (task,) = [t for t in markdown(read(SOURCES["05_higher_order"])) if "read the engine" in t]
+    options = [line for line in task.splitlines() if re.match(r"\s*[*-] \([a-d]\)", line)]
+    quoted = [snippet for line in options for snippet in re.findall(r"`([^`]+)`", line)]
+    assert len(quoted) >= 6, quoted
+    missing = [snippet for snippet in quoted if snippet not in source]
+    assert not missing, f"not in run_backward any more: {missing}"
