@@ -31,7 +31,9 @@ def main(argv: list[str] | None = None) -> int:
         processes=args.processes,
         unsafe=args.unsafe,
     )
-    course = pipeline.Course(workdir=Path(args.workdir).resolve(), limits=limits)
+    course = pipeline.Course(
+        workdir=Path(args.workdir).resolve(), limits=limits, figures=not args.no_figures
+    )
     try:
         return COMMANDS[args.command](course, args)
     except SandboxUnavailable as refusal:
@@ -51,6 +53,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--memory-gib", type=float, default=2.0, help="memory limit per kernel")
     p.add_argument("--disk-mib", type=float, default=512, help="writable space per kernel")
     p.add_argument("--processes", type=int, default=128, help="processes per kernel")
+    p.add_argument(
+        "--no-figures",
+        action="store_true",
+        help="grade faster: draw no plots or graphs (feedback pages then show a line of text)",
+    )
     p.add_argument(
         "--unsafe",
         action="store_true",

@@ -24,8 +24,20 @@ run it. Three layers (the last two each stop scripts on their own):
 * A Content-Security-Policy, the first element of ``<head>``, allows no script and no
   network request at all; only inline styles and ``data:`` images and fonts.
 
-So the page has no MathJax (it would come from a CDN): LaTeX shows as its source text, e.g.
-``$x^2$``. Nor require.js, mermaid or the widget manager.
+**Maths** (``$x$``, ``$$...$$``, ``\\begin{align}...``) in markdown is converted here, on the
+grader's side, to MathML (``latex_to_mathml``, with the pure-Python latex2mathml), which
+browsers render natively: no MathJax or KaTeX script, so the policy stays "no script at all".
+Student HTML still may not hold MathML (``sanitize_html`` strips it): only formulas that our
+converter wrote reach the page, each cleaned by a MathML-only sanitiser (``sanitize_mathml``:
+presentation elements, layout attributes with plain values, no links) and put in place of a
+placeholder that only this page's renderer knows (``_Maths``). A formula that does not
+convert shows as its source text, escaped. ``text/latex`` outputs still show their source.
+
+**Figures**: the pipeline grades with ``figures=True`` (grader/pipeline.py), so the executed
+notebook shown here has the matplotlib PNGs and Graphviz SVGs of the graded run itself, and
+they are the grader's, not pictures the student pasted in (a cell the run never reached
+shows no output: the submission's own outputs are never shown). The page has no require.js,
+mermaid or widget manager.
 """
 
 from __future__ import annotations
@@ -34,12 +46,16 @@ import copy
 import html
 import os
 import re
+import secrets
 from pathlib import Path
 
 import nbformat
 import nh3
-from jinja2 import DictLoader
+from jinja2 import DictLoader, pass_context
+from latex2mathml.converter import convert as _latex2mathml
+from markdown_it import MarkdownIt
 from nbconvert import HTMLExporter
+from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests
 
@@ -85,11 +101,15 @@ _CSS = """
 .feedback .grade-id, .feedback .message { font-family: monospace; font-size: .9em; }
 .feedback ul { margin: 0; padding-left: 1.2em; }
 .feedback h2 { border-bottom: 1px solid #ccc; margin-top: 1.5em; }
+math { font-size: 1.1em; }
+math[display="block"] { margin: .6em 0; }
+.math-source { font-family: monospace; background: #f6f6f6; }
 """
 
 # Also on cells that are not grade cells (enforce_metadata=False): whatever the cell, hidden.
 _CLEAR_HIDDEN_TESTS = ClearHiddenTests(enforce_metadata=False)
-_POINTS_IN_TITLE = re.compile(r"\s*\(\s*[\d.]+\s*points?\s*\)", re.I)  # the table has them
+# "(3 points)", "(1 point)", "(4 points, 1 per entry)", "(0.5 pts)": the table has them.
+_POINTS_IN_TITLE = re.compile(r"\s*\(\s*[\d.,/½¼¾]+\s*(?:points?|pts?)\b[^()]*\)", re.I)
 
 
 def write_feedback(result: NotebookResult, source_nb, out_path: Path | str) -> Path:
@@ -161,13 +181,12 @@ def _released_test_outputs(outputs) -> list:
 
 
 def _render(nb, header: str, result: NotebookResult) -> str:
-    exporter = HTMLExporter(
+    exporter = _Exporter(
         template_name="lab",
         theme="light",
         extra_loaders=[DictLoader({"feedback.html.j2": _TEMPLATE})],
         template_file="feedback.html.j2",
         sanitize_html=True,  # the templates then pass every piece of HTML through clean_html
-        filters={"clean_html": sanitize_html},
         skip_svg_encoding=False,  # SVG as <img src="data:...">: shown, never run
         embed_images=False,  # markdown images stay links: no file of the grader's is read
     )
@@ -180,6 +199,168 @@ def _render(nb, header: str, result: NotebookResult) -> str:
     }
     page, _ = exporter.from_notebook_node(safe_view(nb), resources=resources)
     return page
+
+
+class _Exporter(HTMLExporter):
+    """nbconvert's HTML exporter, with this page's filters: ``markdown2html`` renders each
+    formula as a placeholder (``_Maths``) and ``clean_html`` sanitises, then puts the
+    formulas' MathML in place of their placeholders. One exporter per page."""
+
+    def __init__(self, **kwargs):
+        self.maths = _Maths()
+        super().__init__(**kwargs)
+
+    def default_filters(self):
+        yield from super().default_filters()  # its markdown2html is the method below
+        yield ("clean_html", self.maths.clean_html)
+
+    @pass_context
+    def markdown2html(self, context, source):
+        """nbconvert's ``markdown2html`` (mistune, math-aware), maths as placeholders."""
+        cell = context.get("cell", {})
+        return self.maths.markdown(
+            source, attachments=cell.get("attachments", {}), embed_images=self.embed_images
+        )
+
+
+# --------------------------------------------------------------------------- maths
+
+# MathML Core's presentation elements, as latex2mathml writes them. Not mglyph (an image
+# URL), maction (actions), semantics/annotation-xml (a way back into HTML), nor any link.
+_MATHML_TAGS = {
+    "math", "mrow", "mi", "mo", "mn", "ms", "mtext", "mspace", "msup", "msub", "msubsup",
+    "mfrac", "msqrt", "mroot", "mover", "munder", "munderover", "mtable", "mtr", "mtd",
+    "mstyle", "mpadded", "mphantom", "menclose", "merror", "mmultiscripts", "mprescripts",
+    "none",
+}  # fmt: skip
+_MATHML_ATTRIBUTES = {
+    "display", "mathvariant", "stretchy", "fence", "separator", "lspace", "rspace", "width",
+    "height", "depth", "voffset", "mathsize", "displaystyle", "scriptlevel", "linethickness",
+    "notation", "minsize", "maxsize", "rowspacing", "columnspacing", "columnalign", "rowalign",
+    "rowlines", "columnlines", "frame", "framespacing", "accent", "accentunder",
+    "movablelimits", "form", "largeop", "symmetric", "mathcolor", "mathbackground",
+}  # fmt: skip
+# Words, numbers, lengths and colours: nothing a browser could read as a URL or a script.
+_MATHML_VALUE = re.compile(r"[A-Za-z0-9 .#%+-]{0,64}")
+_TEX_LIMIT = 4000  # characters per formula: longer ones show as source (and cost no time)
+
+
+def _keep_mathml_attribute(tag: str, name: str, value: str) -> str | None:
+    if tag == "span":  # the source-text fallback
+        return value if name == "class" and value == "math-source" else None
+    return value if _MATHML_VALUE.fullmatch(value) else None
+
+
+_MATH_CLEANER = nh3.Cleaner(
+    tags=_MATHML_TAGS | {"span"},
+    clean_content_tags={"script", "style"},
+    attributes={**{tag: set(_MATHML_ATTRIBUTES) for tag in _MATHML_TAGS}, "span": {"class"}},
+    attribute_filter=_keep_mathml_attribute,
+    url_schemes=set(),
+    strip_comments=True,
+    link_rel=None,
+)
+
+
+def sanitize_mathml(fragment: str) -> str:
+    """``fragment`` with only MathML presentation markup (and the fallback's span) left."""
+    return _MATH_CLEANER.clean(str(fragment))
+
+
+def latex_to_mathml(tex: str, display: bool = False) -> str:
+    """The formula ``tex`` (without its ``$`` delimiters) as sanitised MathML, or, if it does
+    not convert, as its source text (escaped, with its delimiters) in a
+    ``<span class="math-source">``. Never raises; its output passes ``sanitize_mathml``
+    unchanged and carries no script, event handler or URL."""
+    tex = str(tex)
+    try:
+        if len(tex) > _TEX_LIMIT or not tex.strip():
+            raise ValueError("too long or empty")
+        mathml = sanitize_mathml(_latex2mathml(tex, display="block" if display else "inline"))
+    except Exception:  # noqa: BLE001 - latex2mathml raises many kinds (recursion included)
+        mathml = ""
+    if not (mathml.startswith("<math") and mathml.endswith("</math>")):
+        delimiter = "$$" if display else "$"
+        source = html.escape(f"{delimiter}{tex}{delimiter}", quote=False)
+        return sanitize_mathml(f'<span class="math-source">{source}</span>')
+    return mathml
+
+
+class _MathRenderer(IPythonRenderer):
+    """nbconvert's markdown renderer, each formula replaced by ``maths.placeholder``."""
+
+    def __init__(self, maths: _Maths, **kwargs):
+        super().__init__(**kwargs)
+        self.maths = maths
+
+    def inline_math(self, body: str) -> str:
+        return self.maths.placeholder(body, display=False)
+
+    def block_math(self, body: str) -> str:
+        return self.maths.placeholder(body, display=True)
+
+    def latex_environment(self, name: str, body: str) -> str:
+        return self.maths.placeholder(f"\\begin{{{name}}}{body}\\end{{{name}}}", display=True)
+
+
+_ATTRIBUTE_TEX = re.compile(r"[^A-Za-z0-9 _^{}()\[\]+*/=,.|\\-]")
+# A tag as nh3 writes it (attribute values in double quotes, which are escaped inside), or
+# text between tags.
+_TAG = re.compile(r"(<(?:[^>\"']|\"[^\"]*\"|'[^']*')*>)")
+
+
+class _Maths:
+    """The formulas of one page. The markdown renderer writes a placeholder for each, made of
+    letters and digits (so that the sanitiser keeps it, and URL-quoting for a heading's id
+    leaves it) with a random key per page (so that no student text can forge one);
+    ``clean_html`` sanitises a fragment, then puts each formula's MathML in place of its
+    placeholder in text, and its escaped source in an attribute (an image's alt text)."""
+
+    def __init__(self):
+        self.key = secrets.token_hex(8)
+        self.formulas: list[tuple[str, bool]] = []  # (TeX, display)
+        self._pattern = re.compile(f"feedbackmath{self.key}n([0-9]+)e")
+
+    def placeholder(self, tex: str, *, display: bool) -> str:
+        self.formulas.append((tex, display))
+        return f"feedbackmath{self.key}n{len(self.formulas) - 1}e"
+
+    def markdown(self, source: str, **renderer_options) -> str:
+        """``source`` rendered by nbconvert's math-aware markdown, formulas as placeholders."""
+        renderer = _MathRenderer(self, escape=False, exclude_anchor_links=False, **renderer_options)
+        return MarkdownWithMath(renderer=renderer).render(source)
+
+    def clean_html(self, fragment) -> str:
+        parts = _TAG.split(sanitize_html(fragment))
+        for i, part in enumerate(parts):
+            parts[i] = self._pattern.sub(self._source if i % 2 else self._mathml, part)
+        return "".join(parts)
+
+    def _formula(self, match: re.Match) -> tuple[str, bool] | None:
+        number = int(match.group(1))
+        return self.formulas[number] if number < len(self.formulas) else None
+
+    def _mathml(self, match: re.Match) -> str:
+        formula = self._formula(match)
+        return latex_to_mathml(*formula) if formula else ""
+
+    def _source(self, match: re.Match) -> str:
+        """In an attribute (after sanitising): the formula's letters, digits and plain signs,
+        no colon (no URL scheme), no quote."""
+        formula = self._formula(match)
+        return _ATTRIBUTE_TEX.sub("", formula[0]) if formula else ""
+
+
+def markdown_to_html(source: str, *, inline: bool = False) -> str:
+    """Markdown as the page shows it: sanitised, maths as MathML. ``inline``: without the
+    paragraph around a single line (a title)."""
+    maths = _Maths()
+    rendered = maths.clean_html(maths.markdown(source, attachments={}, embed_images=False))
+    if inline:
+        rendered = rendered.strip()
+        if rendered.startswith("<p>") and rendered.endswith("</p>") and rendered.count("<p>") == 1:
+            rendered = rendered[3:-4]
+    return rendered
 
 
 # --------------------------------------------------------------------------- student content
@@ -360,15 +541,40 @@ def sanitize_html(fragment) -> str:
 
 
 def _exercise_titles(source_nb) -> dict[str, str]:
-    """grade_id of each test cell -> the heading of its exercise ("Exercise 2: ...")."""
-    titles, heading = {}, None
+    """grade_id of each test cell -> the heading of its exercise ("Exercise 2: ...") without
+    its points, as HTML (inline markdown and maths rendered).
+
+    Headings as a markdown parser (CommonMark: markdown-it-py) finds them, so a ``# comment``
+    in a fenced code block is none. A test cell's title is the last exercise heading before
+    it, unless a heading of the same or a higher level (a new section) came after that one:
+    a test cell outside any exercise has no title."""
+    titles: dict[str, str] = {}
+    exercise: tuple[int, str] | None = None  # (level, title) of the current exercise
     for cell in source_nb.cells:
         if cell.cell_type == "markdown":
-            lines = [ln for ln in cell.source.splitlines() if ln.startswith("#")]
-            heading = lines[-1].lstrip("#").strip() if lines else heading
-        elif utils.is_grade(cell) and heading:
-            titles[cell.metadata.nbgrader["grade_id"]] = _POINTS_IN_TITLE.sub("", heading)
+            for level, text in _headings(cell.source):
+                if _EXERCISE_HEADING.match(text):
+                    exercise = (level, text)
+                elif exercise is not None and level <= exercise[0]:
+                    exercise = None
+        elif utils.is_grade(cell) and not utils.is_solution(cell) and exercise is not None:
+            title = _POINTS_IN_TITLE.sub("", exercise[1]).strip()
+            titles[cell.metadata.nbgrader["grade_id"]] = markdown_to_html(title, inline=True)
     return titles
+
+
+_MARKDOWN = MarkdownIt("commonmark")
+_EXERCISE_HEADING = re.compile(r"exercise\b", re.I)
+
+
+def _headings(source: str) -> list[tuple[int, str]]:
+    """(level, source text) of each heading of the markdown ``source``."""
+    tokens = _MARKDOWN.parse(source)
+    return [
+        (int(token.tag[1:]), tokens[i + 1].content.strip())
+        for i, token in enumerate(tokens)
+        if token.type == "heading_open" and i + 1 < len(tokens)
+    ]
 
 
 def _header(result: NotebookResult, titles: dict[str, str], *, notebook_shown: bool) -> str:
@@ -423,7 +629,8 @@ def _exercise_table(exercises: list[ExerciseResult], titles: dict[str, str]) -> 
 def _exercise_row(ex: ExerciseResult, title: str | None) -> str:
     e = html.escape
     status = "full" if ex.points >= ex.max_points else ("zero" if ex.points <= 0 else "partial")
-    name = (f"{e(title)}<br>" if title else "") + f'<span class="grade-id">{e(ex.grade_id)}</span>'
+    # The title is HTML already: rendered from the instructor's markdown, and sanitised.
+    name = (f"{title}<br>" if title else "") + f'<span class="grade-id">{e(ex.grade_id)}</span>'
     notes = [f"<li>{e(p)}</li>" for p in ex.problems]
     if ex.message and not any(ex.message in p for p in ex.problems):
         notes.insert(0, f'<li>visible test: <span class="message">{e(ex.message)}</span></li>')

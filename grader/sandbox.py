@@ -251,6 +251,10 @@ def _system_runtime() -> list[str]:
             argv += ["--symlink", os.readlink(path), path]
         elif os.path.isdir(path):
             argv += ["--ro-bind", path, path]
+    # /etc made first, world-readable: bubblewrap would create it 0700 for the binds below,
+    # and the kernel's user could not reach the font configuration ("Fontconfig error" from
+    # Graphviz under every graph of the feedback page, and boxes too narrow for their labels).
+    argv += ["--perms", "0755", "--dir", "/etc"]
     for name in ETC_FILES:
         argv += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
     return argv

@@ -56,6 +56,15 @@ FORBIDDEN_TAGS = {
     "script", "iframe", "frame", "frameset", "object", "embed", "applet", "base", "form",
     "link", "svg", "math", "noscript", "template", "portal", "input", "button", "textarea",
 }  # fmt: skip
+# A page (not student HTML: sanitize_html never lets <math> through) may hold the MathML its
+# own maths renderer wrote: presentation elements whose attributes are layout words only.
+MATHML_ELEMENTS = {
+    "math", "mrow", "mi", "mo", "mn", "ms", "mtext", "mspace", "msup", "msub", "msubsup",
+    "mfrac", "msqrt", "mroot", "mover", "munder", "munderover", "mtable", "mtr", "mtd",
+    "mstyle", "mpadded", "mphantom", "menclose", "merror", "mmultiscripts", "mprescripts",
+    "none",
+}  # fmt: skip
+MATHML_ATTRIBUTE_VALUE = re.compile(r"[A-Za-z0-9 .#%+-]*")
 
 
 # --------------------------------------------------------------------------- rendering
@@ -116,19 +125,28 @@ class PageAudit(HTMLParser):
 def assert_inert(page: str) -> None:
     """No way for the page to run a script or make a request, by its markup; the policy
     first in <head>, and no <meta> but the page's own three (no refresh)."""
-    audit = assert_markup_inert(page)
+    audit = assert_markup_inert(page, mathml=True)
     assert_policy_first_in_head(audit)
     metas = [sorted(dict(attrs)) for tag, attrs in audit.elements if tag == "meta"]
     assert metas == [["content", "http-equiv"], ["charset"], ["content", "name"]]
 
 
-def assert_markup_inert(html: str) -> PageAudit:
+def assert_markup_inert(html: str, mathml: bool = False) -> PageAudit:
     """No script element, nothing in FORBIDDEN_TAGS, no event handler, no script URL, no
-    image but a ``data:`` one."""
+    image but a ``data:`` one. With ``mathml``, MathML elements (the page's rendered maths)
+    may appear, with plain layout attributes only (no link, no handler, no URL)."""
     audit = PageAudit(html)
     tags = [tag for tag, _ in audit.elements]
     assert [tag for tag in tags if tag == "script"] == [] and "<script" not in html.lower()
-    assert set(tags) & FORBIDDEN_TAGS == set()
+    assert set(tags) & (FORBIDDEN_TAGS - ({"math"} if mathml else set())) == set()
+    math_attributes = [
+        (tag, name, value)
+        for tag, attrs in audit.elements
+        if tag in MATHML_ELEMENTS
+        for name, value in attrs
+        if name in URL_ATTRIBUTES or ":" in name or not MATHML_ATTRIBUTE_VALUE.fullmatch(value)
+    ]
+    assert math_attributes == []
     handlers = [(tag, name) for tag, name, _ in audit.attributes() if name.startswith("on")]
     assert handlers == []
     script_urls = [
@@ -355,7 +373,9 @@ def test_the_page_still_shows_what_the_student_should_see(tmp_path):
     assert "<th>k</th>" in page and "<td>v</td>" in page
     assert "ValueError" in page and "bad input" in page
     assert "<em>text</em>" in page and "<code>a &amp;&amp; b &lt; c</code>" in page
-    assert "$x^2$" in page  # LaTeX as its source: no MathJax
+    # LaTeX as MathML, rendered by the browser: no MathJax, no script.
+    assert '<math display="inline"><mrow><msup><mi>x</mi><mn>2</mn></msup></mrow></math>' in page
+    assert "$x^2$" not in page
     assert "<th>a</th>" in page and "<td>2</td>" in page
 
 
