@@ -9,8 +9,13 @@ real torch) are trusted and run in place, unconfined.
 Runs with ``allow_errors``: a failing cell costs only its own exercise, and later
 exercises are still graded. Cells tagged ``compare-torch`` (side-by-side demos that import
 real torch) are skipped: they are never graded and importing torch costs seconds per kernel.
+Cells tagged ``library-source`` (reading autograd_lite's own code) are skipped in the reference
+run only, where ``autograd_lite`` is torch.
 Figures are not graded either, so by default nothing is drawn: displays are text only (no
 PNG, no Graphviz ``dot`` process), and a figure leaves one line of text where it would be.
+The pipeline grades with ``figures=True`` all the same, for the feedback pages (see the
+note in grader/pipeline.py): the inline backend's PNGs and Graphviz's SVGs, drawn in the
+sandbox like everything else the student's code does.
 """
 
 from __future__ import annotations
@@ -37,6 +42,9 @@ from grader.answers import MIME_TYPE
 from grader.sandbox import GiB, Limits, kernel_group, kernel_manager, mode, working_directory
 
 SKIP_TAG = "compare-torch"
+# Cells that read autograd_lite's own source (notebook 05 prints its engine): there is no
+# such module under real torch, so the reference run skips them; a student's run keeps them.
+REFERENCE_SKIP_TAG = "library-source"
 REFERENCE_SETUP = "import grader.reference_mode\ngrader.reference_mode.install()\n"
 TEXT_ONLY_SETUP = """\
 def _grader_text_only():
@@ -190,7 +198,8 @@ def _prepared(nb, reference: bool, figures: bool):
     skipped = []
     for cell in _cells(nb):
         clean.cells.append(cell)
-        if cell.cell_type == "code" and SKIP_TAG in cell.metadata.get("tags", []):
+        tags = cell.metadata.get("tags", []) if cell.cell_type == "code" else []
+        if SKIP_TAG in tags or (reference and REFERENCE_SKIP_TAG in tags):
             skipped.append((cell, cell.source))
             cell.source = ""
     setup = (REFERENCE_SETUP if reference else "") + ("" if figures else TEXT_ONLY_SETUP)

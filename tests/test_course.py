@@ -74,6 +74,7 @@ TIME = re.compile(r"\*\*Time:\*\* about (\d+) minutes")
 @pytest.mark.parametrize("assignment", per_assignment())
 def test_time_is_stated_at_the_top(assignment):
     first = markdown(read(SOURCES[assignment]))[0]
+    assert first.startswith(f"# {assignment[:2]} · "), "the title is '# NN · Title'"
     found = TIME.search(first)
     assert found, "the first markdown cell should say '**Time:** about N minutes'"
     assert 20 <= int(found.group(1)) <= MAX_MINUTES, found.group(0)
@@ -337,3 +338,25 @@ def test_the_engine_has_every_line_notebook_05_asks_about():
     assert len(quoted) >= 6, quoted
     missing = [snippet for snippet in quoted if snippet not in source]
     assert not missing, f"not in run_backward any more: {missing}"
+
+
+# --------------------------------------------------------------------------- cross-references
+
+SECTION_REF = re.compile(r"(?:notebook |)(0[1-6])(?:_[a-z_]+)?,? sections? (\d+)", re.IGNORECASE)
+
+
+def section_numbers(assignment: str) -> set[int]:
+    return {int(h.split(".")[0]) for h in headings(assignment) if re.match(r"\d+\. ", h)}
+
+
+def test_references_to_other_sections_name_sections_that_exist():
+    """ "notebook 04, section 9" must still be section 9 after a notebook is renumbered."""
+    by_number = {a[:2]: a for a in ASSIGNMENTS}
+    problems, found = [], 0
+    for where, text in every_text():
+        for notebook, number in SECTION_REF.findall(text):
+            found += 1
+            if int(number) not in section_numbers(by_number[notebook]):
+                problems.append(f"{where}: notebook {notebook}, section {number}")
+    assert found > 10, "the pattern no longer finds the course's cross-references"
+    assert not problems, problems

@@ -16,8 +16,8 @@ import nbformat
 import pytest
 from sandbox_marks import needs_sandbox
 
-from grader.autograde import build_references, grade
-from grader.execute import collect, execute, is_test_cell, nbgrader_meta, read
+from grader.autograde import grade
+from grader.execute import collect, execute, is_test_cell, nbgrader_meta, read, run
 from grader.release import ROOT, assignments, generate
 
 SOLUTIONS = ROOT / "solutions"
@@ -38,9 +38,17 @@ def release_path(assignment: str) -> Path:
 
 
 @functools.cache
-def references(assignment: str):
+def reference_run(assignment: str):
+    """The solution run as the grader's reference run: under real torch."""
     path = source_path(assignment)
-    return build_references(read(path), path.parent)
+    return run(read(path), path.parent, reference=True)
+
+
+@functools.cache
+def references(assignment: str):
+    execution = reference_run(assignment)
+    assert not execution.incidents, execution.incidents
+    return collect(execution.notebook)
 
 
 @functools.cache
@@ -109,6 +117,21 @@ def test_every_test_cell_reports_answers_under_torch(assignment):
             grade_id = nbgrader_meta(cell)["grade_id"]
             assert refs[grade_id].answers, f"{grade_id} reported no answer under torch"
             assert refs[grade_id].error is None, refs[grade_id].error
+
+
+@pytest.mark.parametrize("assignment", per_assignment())
+def test_every_example_runs_under_real_torch(assignment):
+    """The reference run executes the solution under torch: no cell may fail there (cells
+    tagged compare-torch or library-source are skipped, see grader/execute.py)."""
+    cells = reference_run(assignment).notebook.cells
+    errors = [
+        (i, o.ename, o.evalue)
+        for i, c in enumerate(cells)
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "error"
+    ]
+    assert not errors, errors
 
 
 @pytest.mark.parametrize("assignment", per_assignment())
