@@ -360,3 +360,44 @@ def test_references_to_other_sections_name_sections_that_exist():
                 problems.append(f"{where}: notebook {notebook}, section {number}")
     assert found > 10, "the pattern no longer finds the course's cross-references"
     assert not problems, problems
+
+
+# --------------------------------------------------------------------------- topics
+
+# What a student of torch autograd meets soon, and the notebook whose code shows it.
+TOPICS = {
+    "a hook on a tensor": ("05", r"\.register_hook\("),
+    "removing a hook": ("05", r"\.remove\(\)"),
+    "allow_unused and None gradients": ("04", r"allow_unused=True"),
+    "grad_outputs": ("06", r"grad_outputs="),
+    "a hand-written optimizer step": ("05", r"def step\("),
+    "zero_grad": ("05", r"def zero_grad\("),
+    "calling a grad_fn node by hand": ("05", r"\bnode\(grad"),
+    "the version counter": ("04", r"\._version\b"),
+    "torch.autograd.grad": ("04", r"torch\.autograd\.grad\("),
+}
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_each_topic_is_shown_in_its_notebook(topic):
+    owner, pattern = TOPICS[topic]
+    (assignment,) = [a for a in ASSIGNMENTS if a.startswith(owner)]
+    assert code_uses(read(SOURCES[assignment]), pattern), f"{assignment} does not show {topic}"
+
+
+def test_the_inplace_error_is_taught_and_exercised_in_04():
+    """Predicted, then fixed: a thinking exercise in the section that teaches the error."""
+    nb = read(SOURCES["04_derivatives"])
+    section = None
+    thinking_here = []
+    for cell in nb.cells:
+        text = prose(cell.source) if cell.cell_type == "markdown" else ""
+        if re.search(r"^## ", text, re.MULTILINE):
+            section = text
+        found = EXERCISE.search(text)
+        if found and "think" in cell.metadata.get("tags", []) and "inplace" in (section or ""):
+            thinking_here.append(found.group(2))
+    assert any("predict" in t for t in thinking_here), thinking_here
+    assert any("bug" in t or "fix" in t for t in thinking_here), thinking_here
+    demo = "\n".join(code(nb))
+    assert "modified by an inplace operation" in "\n".join(markdown(nb)) + demo
