@@ -65,7 +65,16 @@ SCRATCH = "/home"  # where its one tmpfs is mounted
 WRITABLE = {"/tmp": "tmp", "/var/tmp": "var-tmp", "/dev/shm": "shm", "/run": "run"}
 ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # No history database, and no "running over TCP without encryption" warning per kernel.
-KERNEL_OPTIONS = ["--HistoryManager.enabled=False", "--IPKernelApp.log_level=ERROR"]
+# Session.copy_threshold: every message is copied into ZMQ, none sent zero-copy. A zero-copy
+# send starts pyzmq's garbage-collector thread on first use; after a fork bomb has spent the
+# kernel's process budget (threads count too) that start fails halfway through a multipart
+# send, and the grader then reads a message with an invalid signature and stops the run. Our
+# messages are at most 8 MiB (the grader's limit), so copying costs nothing that matters.
+KERNEL_OPTIONS = [
+    "--HistoryManager.enabled=False",
+    "--IPKernelApp.log_level=ERROR",
+    f"--Session.copy_threshold={2**31 - 1}",
+]
 # What the kernel imports from the course repository (grader.sandbox binds just these).
 COURSE_PACKAGES = ("autograd_lite", "grader")
 GRADER_FILES = ("__init__.py", "answers.py", "kernel_stub.py", "sandbox_kernel.py")
