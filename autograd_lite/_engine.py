@@ -482,7 +482,8 @@ def topological_order(roots) -> list:
 
 
 def _count_dependencies(roots) -> dict:
-    """How many nodes send a gradient to each node.
+    """How many gradients each node will receive: the edges leading into it (``x * x``'s
+    MulBackward0 sends two to x's node).
 
     A loop over an explicit stack, not recursion: a 100,000-op chain needs no deep Python
     stack, and a node reached along several paths is expanded once.
