@@ -401,3 +401,47 @@ def test_the_inplace_error_is_taught_and_exercised_in_04():
     assert any("bug" in t or "fix" in t for t in thinking_here), thinking_here
     demo = "\n".join(code(nb))
     assert "modified by an inplace operation" in "\n".join(markdown(nb)) + demo
+
+
+# --------------------------------------------------------------------------- the time budget
+
+# Notebook 01 (about 2,900 words, 29 example cells, 7 short exercises) took students 60 to 80
+# minutes in three run-throughs; notebooks well above that were estimated at two hours and
+# more. A stated time is only an estimate: this is the budget that keeps it honest.
+MAX_WORDS = 3000
+MAX_EXAMPLE_CELLS = 30
+MAX_GRADED = 7
+
+
+@pytest.mark.parametrize("assignment", per_assignment())
+def test_each_notebook_fits_the_90_minute_budget(assignment):
+    nb = read(SOURCES[assignment])
+    words = sum(len(re.sub(r"```.*?```", "", t, flags=re.S).split()) for t in markdown(nb))
+    examples = sum(1 for c in nb.cells if c.cell_type == "code" and not nbgrader_meta(c))
+    graded = sum(1 for c in nb.cells if is_test_cell(c))
+    assert words <= MAX_WORDS, f"{words} words of prose"
+    assert examples <= MAX_EXAMPLE_CELLS, f"{examples} example cells"
+    assert graded <= MAX_GRADED, f"{graded} graded exercises"
+
+
+# --------------------------------------------------------------------------- maths survives rendering
+
+INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)(.+?)(?<![\\$])\$(?!\$)", re.DOTALL)
+BLOCK_START = re.compile(r"^\s*(?:[-+*]\s|\d+[.)]\s|>|#)")
+
+
+@pytest.mark.parametrize("assignment", per_assignment())
+def test_no_formula_line_starts_like_a_markdown_block(assignment):
+    """A formula wrapped so that a line starts with "+ " or "- " becomes a bullet in
+    nbconvert's renderer (the feedback page, HTML exports): the formula breaks there."""
+    broken = []
+    for text in markdown(read(SOURCES[assignment])):
+        for formula in INLINE_MATH.findall(prose(text)):
+            lines = formula.split("\n")[1:]
+            broken += [f"${formula}$" for line in lines if BLOCK_START.match(line)]
+    assert not broken, broken
+
+
+def test_the_formula_check_recognises_a_wrapped_plus():
+    text = "The rule is $a\n+ b$ and $c$."
+    assert [f for f in INLINE_MATH.findall(text) if BLOCK_START.match(f.split("\n")[-1])]
