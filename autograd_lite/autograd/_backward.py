@@ -74,8 +74,8 @@ def _check_outputs(outputs) -> list:
                 + hint(
                     "nothing that requires grad went into this output: create the input with "
                     "requires_grad=True (before computing the output), do not compute it under "
-                    "torch.no_grad(); a derivative that is a constant (of 3*x + 1, or the 2nd of "
-                    "x*x) has no graph to differentiate either"
+                    "torch.no_grad(); a result computed from constants only (a derivative that "
+                    "no longer depends on the input, say) has no graph either"
                 )
             )
         edges.append(edge_of(out))
