@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import http.server
 import json
-import os
 import re
 import threading
 from html.parser import HTMLParser
@@ -28,6 +27,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from chromium import CHROMIUM, CHROMIUM_ARGS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
@@ -446,18 +446,6 @@ def test_generated_hostile_notebooks_render_inert_pages(tmp_path_factory, fragme
 
 # --------------------------------------------------------------------------- in Chromium
 
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-# As tests/browser/conftest.py: nothing that would reach past this machine.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # What a payload does if it runs; each names itself in what it changes.
 RUN = (
     "document.title='pwned-{key}'; window.name='pwned-{key}'; document.cookie='pwned={key}'; "

@@ -29,20 +29,11 @@ from pathlib import Path
 import pytest
 from labpage import ARTIFACTS, NotebookPage
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared helpers
+from chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
 from grader.release import ROOT
 
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-# Without these Chromium waits on connections the sandbox blocks (sync, updates, QUIC...).
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VIEWPORT = {"width": 1400, "height": 900}
 TOKEN = "browser-tests-token"
 # Per-run user settings: no "news" popup, no update check (both would reach the network).

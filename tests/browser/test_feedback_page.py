@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared helpers
+from chromium import CHROMIUM_ARGS  # noqa: E402
 from feedback_pages import graded_page  # noqa: E402
 from sandbox_marks import needs_sandbox  # noqa: E402
 
@@ -22,17 +23,6 @@ from grader.feedback import CONTENT_SECURITY_POLICY  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, needs_sandbox]
 
-# As conftest.py's: nothing that would reach past this machine.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 # What the browser made of the page: each <math> with its box and whether it is a MathML
 # element; each picture of the notebook with its type and decoded size.
