@@ -159,9 +159,18 @@ TAUGHT_IN = {
 
 
 def code_uses(nb, pattern: str) -> list[int]:
+    """Code cells using ``pattern`` outside import lines (importing is not using)."""
     return [
-        i for i, c in enumerate(nb.cells) if c.cell_type == "code" and re.search(pattern, c.source)
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and re.search(pattern, _without_imports(c.source))
     ]
+
+
+def _without_imports(source: str) -> str:
+    return "\n".join(
+        line for line in source.splitlines() if not re.match(r"\s*(from|import)\s", line)
+    )
 
 
 def prose_mentions(nb, name: str) -> list[int]:
