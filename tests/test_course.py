@@ -454,3 +454,21 @@ def test_no_formula_line_starts_like_a_markdown_block(assignment):
 def test_the_formula_check_recognises_a_wrapped_plus():
     text = "The rule is $a\n+ b$ and $c$."
     assert [f for f in INLINE_MATH.findall(text) if BLOCK_START.match(f.split("\n")[-1])]
+
+
+def test_every_engine_helper_notebook_05_names_exists():
+    """The helpers 05's reading guide explains (``_add``, ``node.release()``...) are real."""
+    from autograd_lite import _engine
+
+    (guide,) = [t for t in markdown(read(SOURCES["05_higher_order"])) if "Reading the real" in t]
+    names = set(re.findall(r"`(?:node\.)?(_?[a-z][a-z_]+)(?:\(|`)", guide))
+    helpers = {n for n in names if n.startswith("_") or n in {"release", "accumulate", "gradient"}}
+    assert len(helpers) >= 8, helpers
+    missing = [
+        n
+        for n in helpers
+        if not hasattr(_engine, n)
+        and not hasattr(_engine.Node, n)
+        and not hasattr(_engine.AccumulateGrad, n)
+    ]
+    assert not missing, f"05 explains engine helpers that do not exist: {missing}"
