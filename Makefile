@@ -22,7 +22,7 @@ PYTEST_PARALLEL ?= -n auto --dist loadfile
 # Throwaway venv for `make lock`, so the lock never inherits the dev venv's leftovers.
 LOCK_VENV := build/lock-venv
 
-.PHONY: help setup system-deps graphviz test demo lab release bench lint format lock clean
+.PHONY: help setup system-deps graphviz test demo lab check release bench lint format lock clean
 
 help: ## list targets
 	@grep -E '^[a-z.]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -77,9 +77,18 @@ demo: setup ## release the course and autograde the sample class into build/demo
 # From the repository root, so nbgrader's Validate button (its server extension is enabled in
 # the venv) finds nbgrader_config.py; extra flags with LAB_ARGS, e.g. LAB_ARGS=--no-browser.
 LAB_ARGS ?=
-lab: setup ## open the course notebooks in JupyterLab, with nbgrader's Validate button
-	mkdir -p notebooks
-	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+# Students work in work/ (git-ignored), copied from notebooks/ where a notebook is missing
+# there and never written by any other target: release and demo regenerate notebooks/.
+lab: setup ## open your own copy of the notebooks (work/) in JupyterLab, with Validate
+	$(BIN)/python -m grader.workspace
+	$(BIN)/jupyter lab work/ $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
+# `make check NOTEBOOK=work/01_scalars/scalars.ipynb`: the visible tests of one notebook,
+# run as the grader runs them, with a summary of what passes.
+NOTEBOOK ?=
+check: setup ## run the visible tests of NOTEBOOK=work/NN_name/name.ipynb
+	@test -n "$(NOTEBOOK)" || { echo "usage: make check NOTEBOOK=work/01_scalars/scalars.ipynb"; exit 2; }
+	@$(BIN)/python -m grader check "$(NOTEBOOK)" || true  # failing exercises are news, not a make error
 
 release: setup ## regenerate the student notebooks/ from solutions/ (nbgrader generate_assignment)
 	$(BIN)/python -m grader.release

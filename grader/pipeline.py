@@ -85,7 +85,7 @@ def release(
     course.references_dir.mkdir(parents=True, exist_ok=True)
     for assignment in assignments or course.assignments():
         if generate:
-            releasing.generate(assignment)
+            releasing.generate(assignment, root=course.root)
         path = course.source_path(assignment)
         references = build_references(read(path), path.parent)
         _write_atomically(course.references_dir / f"{assignment}.json", _dump(references))

@@ -14,8 +14,10 @@ def assignments() -> list[str]:
     return sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
 
 
-def generate(assignment: str, release_directory: Path | None = None) -> None:
-    """Run nbgrader's own generate_assignment (no gradebook: releasing needs none)."""
+def generate(assignment: str, release_directory: Path | None = None, root: Path = ROOT) -> None:
+    """Run nbgrader's own generate_assignment (no gradebook: releasing needs none) in the
+    course at ``root``: it writes ``root/notebooks/`` (or ``release_directory``) and nothing
+    else; a student's ``work/`` is never touched."""
     command = [
         sys.executable,
         "-m",
@@ -28,7 +30,7 @@ def generate(assignment: str, release_directory: Path | None = None) -> None:
     ]
     if release_directory is not None:
         command.append(f"--CourseDirectory.release_directory={release_directory}")
-    subprocess.run(command, cwd=ROOT, check=True)
+    subprocess.run(command, cwd=root, check=True)
 
 
 if __name__ == "__main__":
