@@ -19,6 +19,16 @@ from grader.execute import collect, run
 from grader.feedback import write_feedback
 from grader.results import ExerciseResult, NotebookResult
 
+# MathML Core's presentation elements: all a page may hold of MathML (what the maths renderer
+# writes). Kept here, apart from grader/feedback.py's own list, so the tests check the
+# renderer against an independent statement rather than against itself.
+MATHML_ELEMENTS = {
+    "math", "mrow", "mi", "mo", "mn", "ms", "mtext", "mspace", "msup", "msub", "msubsup",
+    "mfrac", "msqrt", "mroot", "mover", "munder", "munderover", "mtable", "mtr", "mtd",
+    "mstyle", "mpadded", "mphantom", "menclose", "merror", "mmultiscripts", "mprescripts",
+    "none",
+}  # fmt: skip
+
 INTRO = r"""# Gradients
 
 The derivative of $y = x^2$ is $\frac{\partial y}{\partial x} = 2x$, and for a vector

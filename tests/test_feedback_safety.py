@@ -28,6 +28,7 @@ from types import SimpleNamespace
 
 import pytest
 from chromium import CHROMIUM, CHROMIUM_ARGS
+from feedback_pages import MATHML_ELEMENTS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
@@ -57,13 +58,8 @@ FORBIDDEN_TAGS = {
     "link", "svg", "math", "noscript", "template", "portal", "input", "button", "textarea",
 }  # fmt: skip
 # A page (not student HTML: sanitize_html never lets <math> through) may hold the MathML its
-# own maths renderer wrote: presentation elements whose attributes are layout words only.
-MATHML_ELEMENTS = {
-    "math", "mrow", "mi", "mo", "mn", "ms", "mtext", "mspace", "msup", "msub", "msubsup",
-    "mfrac", "msqrt", "mroot", "mover", "munder", "munderover", "mtable", "mtr", "mtd",
-    "mstyle", "mpadded", "mphantom", "menclose", "merror", "mmultiscripts", "mprescripts",
-    "none",
-}  # fmt: skip
+# own maths renderer wrote: presentation elements (MATHML_ELEMENTS) whose attributes are
+# layout words only.
 MATHML_ATTRIBUTE_VALUE = re.compile(r"[A-Za-z0-9 .#%+-]*")
 
 
