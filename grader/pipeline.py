@@ -17,7 +17,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import nbformat
@@ -151,6 +151,7 @@ def plan(course: Course, submissions: Path) -> list[Job]:
             student, handin.folder, assignments, problem=handin.problem, flags=handin.flags
         )
         for sub in found:
+            sub.timestamp = sub.timestamp or handin.timestamp
             data = content(sub.path) if sub.path and sub.problem is None else b""
             out_dir = course.autograded / student / sub.assignment  # a validated id: one level
             jobs.append(
@@ -164,7 +165,7 @@ def plan(course: Course, submissions: Path) -> list[Job]:
                     _hash(
                         data
                         + reference_hash[sub.assignment].encode()
-                        + repr(sub).encode()
+                        + repr(replace(sub, timestamp=None)).encode()
                         + (b"figures" if course.figures else b"")
                     ),
                     course.figures,
@@ -257,6 +258,7 @@ def _result(job: Job, exercises: list[ExerciseResult], problems: list[str]) -> N
         sub.student, sub.assignment, Path(sub.notebook).stem, submitted_as=sub.renamed_from
     )
     result.exercises, result.problems = exercises, problems
+    result.timestamp = sub.timestamp
     result.needs_attention = bool(problems)
     return result
 
@@ -379,7 +381,10 @@ def _previous(job: Job) -> NotebookResult | None:
         result = NotebookResult.from_json(_result_path(job).read_text())
     except Exception:  # noqa: BLE001 - none, or unreadable: grade again
         return None
-    return result if result.fingerprint == job.fingerprint else None
+    if result.fingerprint != job.fingerprint:
+        return None
+    result.timestamp = job.submission.timestamp  # the hand-in time as now known (not hashed)
+    return result
 
 
 def _kept_on_failure(job: Job, result: NotebookResult) -> NotebookResult | None:

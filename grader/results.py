@@ -31,6 +31,9 @@ class NotebookResult:
     executed_path: str | None = None  # the executed notebook (for feedback), if it ran
     seconds: float = 0.0
     fingerprint: str = ""  # hash of submission + references: a rerun skips what is unchanged
+    # When it was handed in (ISO 8601 with offset; None: unknown). Not part of the fingerprint:
+    # a corrected hand-in time changes the lateness, not the run.
+    timestamp: str | None = None
 
     @property
     def points(self) -> float:

@@ -78,6 +78,9 @@ class Submission:
     problem: str | None = None  # it cannot be graded (missing, malformed, ...): it scores 0
     renamed_from: str | None = None  # the file name the student used
     flags: list[str] = field(default_factory=list)  # graded, but the instructor should look
+    # When it was handed in (ISO 8601 with its UTC offset, from the LMS or the exchange), for
+    # deadlines; None: unknown (a plain folder), never late.
+    timestamp: str | None = None
 
 
 @dataclass
@@ -89,6 +92,7 @@ class HandIn:
     problem: str | None = None  # why nothing could be read: every notebook scores 0
     flags: list[str] = field(default_factory=list)  # shown on each of the student's notebooks
     name: str = ""  # the entry's name as handed in, printable
+    timestamp: str | None = None  # when it was handed in (see Submission.timestamp)
 
 
 # --------------------------------------------------------------------------- hand-ins
