@@ -10,8 +10,14 @@ MAKEFLAGS += --no-builtin-rules
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Touched only after a successful install; rebuilt when the dependency spec changes.
+# Stamps, touched only after a successful install; redone when the dependency spec changes.
+# STAMP: everything, `.[dev]` (test, demo, release, ...; 1.6 GB with torch).
+# STUDENT_STAMP: the light `.[student]` that `make lab` and `make check` need (no torch).
 STAMP := $(VENV)/.installed
+STUDENT_STAMP := $(VENV)/.installed-student
+# A venv that has (or had) the dev install stays one: lab and check then use it, refreshed
+# as dev if the spec changed, so they never shrink it or reinstall it as a student's.
+LIGHT_STAMP := $(if $(wildcard $(STAMP)),$(STAMP),$(STUDENT_STAMP))
 CONSTRAINTS := requirements/constraints.txt
 # Extra pytest flags, e.g. `make test PYTEST_ARGS="-m 'not slow'"`. The suite runs real
 # Jupyter kernels, so it is spread over all cores, a file per worker: a file's tests share
@@ -22,10 +28,11 @@ PYTEST_PARALLEL ?= -n auto --dist loadfile
 # Throwaway venv for `make lock`, so the lock never inherits the dev venv's leftovers.
 LOCK_VENV := build/lock-venv
 
-.PHONY: help setup system-deps graphviz test demo lab check release bench lint format lock clean
+.PHONY: help setup student-setup system-deps graphviz test demo lab check release bench lint \
+	format lock clean
 
 help: ## list targets
-	@grep -E '^[a-z.]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
+	@grep -E '^[a-z.-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 15
 
 # pip is upgraded to the constrained version first: the one ensurepip ships can be old.
 # torch must stay ==2.13.0 in pyproject/constraints, or pip may fetch a multi-GB CUDA build.
@@ -35,6 +42,15 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e '.[dev]'
 	touch $@
 
+# The student's install, same pins. --no-compile: pip would otherwise write bytecode for
+# every module of every package (94 of 416 MiB, mostly for modules a student never imports);
+# Python writes it for the modules actually imported, on first import.
+$(STUDENT_STAMP): pyproject.toml $(CONSTRAINTS)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) --upgrade pip
+	$(BIN)/python -m pip install -q --no-compile -c $(CONSTRAINTS) -e '.[student]'
+	touch $@
+
 # System binaries pip cannot provide: Graphviz's `dot` (graph drawing, every target),
 # bubblewrap's `bwrap` (the grader's sandbox for student code) and Debian's Chromium (the
 # browser tests in tests/browser/, so `make test` only). Root on Debian/Ubuntu (CI,
@@ -42,6 +58,8 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 # on: graphs fall back to text, the browser tests skip, grading refuses without a sandbox.
 SYSTEM_DEPS := graphviz bubblewrap
 test: SYSTEM_DEPS := graphviz bubblewrap chromium
+# A student's lab and check run no sandbox: Graphviz only.
+student-setup lab check: SYSTEM_DEPS := graphviz
 system-deps:
 	@missing=""; \
 	for package in $(SYSTEM_DEPS); do \
@@ -61,7 +79,8 @@ system-deps:
 
 graphviz: system-deps  # the old name
 
-setup: $(STAMP) system-deps ## create/refresh .venv and check for Graphviz
+setup: $(STAMP) system-deps ## create/refresh .venv (everything, .[dev]) and check for Graphviz
+student-setup: $(LIGHT_STAMP) system-deps ## the light .venv lab and check need (.[student], no torch)
 
 test: setup ## lint, format check, then the test suite
 	$(BIN)/ruff check .
@@ -74,21 +93,23 @@ test: setup ## lint, format check, then the test suite
 demo: setup ## release the course and autograde the sample class into build/demo/
 	$(BIN)/python -m grader --workdir build/demo --cell-timeout 10 demo
 
-# From the repository root, so nbgrader's Validate button (its server extension is enabled in
-# the venv) finds nbgrader_config.py; extra flags with LAB_ARGS, e.g. LAB_ARGS=--no-browser.
+# From the repository root, so that in a dev venv nbgrader's Validate button (its server
+# extension is enabled there) finds nbgrader_config.py; the student's install has no nbgrader:
+# `make check` is its Validate. Extra flags with LAB_ARGS, e.g. LAB_ARGS=--no-browser.
 LAB_ARGS ?=
 # Students work in work/ (git-ignored), copied from notebooks/ where a notebook is missing
 # there and never written by any other target: release and demo regenerate notebooks/.
-lab: setup ## open your own copy of the notebooks (work/) in JupyterLab, with Validate
+lab: student-setup ## open your own copy of the notebooks (work/) in JupyterLab
 	$(BIN)/python -m grader.workspace
 	$(BIN)/jupyter lab work/ $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 # `make check NOTEBOOK=work/01_scalars/scalars.ipynb`: the visible tests of one notebook,
 # run as the grader runs them, with a summary of what passes.
 NOTEBOOK ?=
-check: setup ## run the visible tests of NOTEBOOK=work/NN_name/name.ipynb
+check: student-setup ## run the visible tests of NOTEBOOK=work/NN_name/name.ipynb
 	@test -n "$(NOTEBOOK)" || { echo "usage: make check NOTEBOOK=work/01_scalars/scalars.ipynb"; exit 2; }
-	@$(BIN)/python -m grader check "$(NOTEBOOK)" || true  # failing exercises are news, not a make error
+	@# Exit 1 (some exercise fails) is news, not a make error; 2 (no such notebook...) is one.
+	@$(BIN)/python -m grader check "$(NOTEBOOK)" || [ $$? = 1 ]
 
 release: setup ## regenerate the student notebooks/ from solutions/ (nbgrader generate_assignment)
 	$(BIN)/python -m grader.release

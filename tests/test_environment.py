@@ -121,8 +121,30 @@ def test_runtime_dependency_is_numpy_only():
 
 def test_expected_extras_exist():
     optional = _pyproject()["project"]["optional-dependencies"]
-    assert {"graphviz", "course", "dev"} <= set(optional)
+    assert {"graphviz", "student", "course", "dev"} <= set(optional)
     assert f"{PROJECT}[course]" in optional["dev"], "dev must include the course extra"
+    # So a dev venv holds everything `make lab` needs: lab never installs into it again.
+    assert f"{PROJECT}[student]" in optional["course"], "course must include the student extra"
+
+
+# What the student's install (`make lab`, `make check`) must not bring: torch is 870 MB
+# installed, and nbgrader and dask serve only the instructor's pipeline.
+INSTRUCTOR_ONLY = {"torch", "nbgrader", "dask", "distributed"}
+
+
+def test_student_extra_leaves_out_the_instructor_stack():
+    names = {_canon(r.name) for r in _requirements(("student",))}
+    assert names, "the student extra is empty"
+    assert not names & INSTRUCTOR_ONLY, sorted(names & INSTRUCTOR_ONLY)
+    # What `python -m grader check` imports itself (grader/execute.py), and the notebooks.
+    assert {"jupyterlab", "nbclient", "nbformat", "matplotlib", "graphviz"} <= names
+
+
+def test_every_dependency_is_pinned():
+    """pip installs with `-c constraints.txt`: a package without a pin there would be resolved
+    afresh on each machine (the student's install included)."""
+    missing = _pypi_names() - set(_constraints())
+    assert not missing, f"in pyproject.toml but not pinned in constraints.txt: {sorted(missing)}"
 
 
 def test_every_pypi_dependency_has_a_conda_twin():
