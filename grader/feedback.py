@@ -60,6 +60,7 @@ from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests
 
 from grader.answers import MIME_TYPE
+from grader.deadlines import Lateness
 from grader.results import ExerciseResult, NotebookResult
 
 # The CSP comes first in <head>: a browser applies a <meta> policy from that element on.
@@ -101,6 +102,8 @@ _CSS = """
 .feedback .grade-id, .feedback .message { font-family: monospace; font-size: .9em; }
 .feedback ul { margin: 0; padding-left: 1.2em; }
 .feedback h2 { border-bottom: 1px solid #ccc; margin-top: 1.5em; }
+.feedback table.lateness { width: auto; }
+.feedback table.lateness.late th { background: #fdf0f1; }
 math { font-size: 1.1em; }
 math[display="block"] { margin: .6em 0; }
 .math-source { font-family: monospace; background: #f6f6f6; }
@@ -112,11 +115,17 @@ _CLEAR_HIDDEN_TESTS = ClearHiddenTests(enforce_metadata=False)
 _POINTS_IN_TITLE = re.compile(r"\s*\(\s*[\d.,/½¼¾]+\s*(?:points?|pts?)\b[^()]*\)", re.I)
 
 
-def write_feedback(result: NotebookResult, source_nb, out_path: Path | str) -> Path:
-    """Write the feedback page of ``result`` to ``out_path`` (written whole, then renamed)."""
+def write_feedback(
+    result: NotebookResult, source_nb, out_path: Path | str, lateness: Lateness | None = None
+) -> Path:
+    """Write the feedback page of ``result`` to ``out_path`` (written whole, then renamed).
+    ``lateness`` (grader/deadlines.py) adds when it was handed in, when it was due and the
+    late penalty."""
     out_path = Path(out_path)
     executed = _read_executed(result)
-    header = _header(result, _exercise_titles(source_nb), notebook_shown=executed is not None)
+    header = _header(
+        result, _exercise_titles(source_nb), notebook_shown=executed is not None, lateness=lateness
+    )
     page = _render(released_view(executed or nbformat.v4.new_notebook()), header, result)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     partial = out_path.with_name(out_path.name + ".partial")
@@ -577,13 +586,19 @@ def _headings(source: str) -> list[tuple[int, str]]:
     ]
 
 
-def _header(result: NotebookResult, titles: dict[str, str], *, notebook_shown: bool) -> str:
+def _header(
+    result: NotebookResult,
+    titles: dict[str, str],
+    *,
+    notebook_shown: bool,
+    lateness: Lateness | None = None,
+) -> str:
     e = html.escape
     parts = [
         '<section class="feedback">',
         f"<h1>Feedback: {e(result.assignment)} / {e(result.notebook)}</h1>",
-        f"<p>Student: <b>{e(result.student)}</b>. Score: "
-        f"<b>{_number(result.points)} / {_number(result.max_points)}</b> points.</p>",
+        f"<p>Student: <b>{e(result.student)}</b>. Score: {_score_html(result, lateness)}.</p>",
+        _lateness_html(lateness),
         _problems_html(result, notebook_shown),
         '<h2 id="exercises">Exercises</h2>',
         _exercise_table(result.exercises, titles),
@@ -595,6 +610,27 @@ def _header(result: NotebookResult, titles: dict[str, str], *, notebook_shown: b
         )
     parts.append("</section>")
     return "\n".join(parts)
+
+
+def _score_html(result: NotebookResult, lateness: Lateness | None) -> str:
+    maximum = _number(result.max_points)
+    if lateness is None or not lateness.penalty:
+        return f"<b>{_number(result.points)} / {maximum}</b> points"
+    after = max(0.0, result.points - lateness.penalty)
+    return (
+        f"<b>{_number(after)} / {maximum}</b> points after the late penalty "
+        f"({_number(result.points)} before it)"
+    )
+
+
+def _lateness_html(lateness: Lateness | None) -> str:
+    """When it was handed in and due, how late, the penalty: a small table (or nothing)."""
+    rows = lateness.lines() if lateness is not None else []
+    if not rows:
+        return ""
+    cells = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+    late = " late" if lateness.late else ""
+    return f'<table class="lateness{late}" id="lateness"><tbody>{cells}</tbody></table>'
 
 
 def _problems_html(result: NotebookResult, notebook_shown: bool) -> str:

@@ -44,6 +44,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SAWarning
 
+from grader.deadlines import Deadlines, LatePenaltyPlugin, Policy, to_gradebook
 from grader.results import NotebookResult
 
 # nbgrader's add_submission links objects before adding them to the session; SQLAlchemy 2
@@ -64,20 +65,31 @@ def record(
     *,
     course_id: str = COURSE_ID,
     timestamp: datetime | str | None = None,
+    deadlines: Deadlines | None = None,
 ) -> None:
     """Write one notebook's grades in one transaction. The assignment, notebook and its cells
     are created from ``source_nb``'s nbgrader metadata (as ``generate_assignment`` would), the
     student and the submission if missing; every grade cell gets its ``auto_score``.
-    Idempotent: recording the same result again changes nothing."""
+    With ``deadlines`` (grader/deadlines.py), also what nbgrader's late-penalty step records:
+    the assignment's due date, the submission's hand-in time and extension, and the
+    notebook's ``late_submission_penalty`` (``timestamp``, if given, overrides the hand-in
+    time). Idempotent: recording the same result again changes nothing."""
     _check_belongs_to(result, source_nb)
     generated = _as_generated(source_nb)  # before the transaction: it holds the write lock
     _create_if_missing(db_url, course_id)
     with Gradebook(db_url, course_id=course_id) as gradebook, _one_transaction(gradebook):
         _save_cells(gradebook, generated, result.notebook, result.assignment)
         gradebook.update_or_create_student(result.student)
-        extra = {"timestamp": timestamp} if timestamp is not None else {}
-        gradebook.update_or_create_submission(result.assignment, result.student, **extra)
+        fields = {}
+        if deadlines is not None:
+            _save_due_date(gradebook, result.assignment, deadlines)
+            fields = _deadline_fields(result, deadlines)
+        if timestamp is not None:
+            fields["timestamp"] = timestamp
+        gradebook.update_or_create_submission(result.assignment, result.student, **fields)
         _save_auto_grades(gradebook, result)
+        if deadlines is not None:
+            _save_late_penalty(gradebook, result, deadlines.policy)
 
 
 def export_csv(db_url: str, path: Path | str, *, course_id: str = COURSE_ID) -> None:
@@ -267,6 +279,45 @@ def _submitted_notebook(gradebook: Gradebook, result: NotebookResult) -> Submitt
     gradebook.db.add(submitted)
     gradebook.db.commit()
     return submitted
+
+
+# --------------------------------------------------------------------------- deadlines
+
+
+def _save_due_date(gradebook: Gradebook, assignment: str, deadlines: Deadlines) -> None:
+    """The assignment's due date as the deadlines file says now (None: it has none)."""
+    stored = gradebook.find_assignment(assignment)  # _save_cells created it
+    due = to_gradebook(deadlines.due(assignment))
+    if stored.duedate != due:
+        stored.duedate = due
+        gradebook.db.commit()
+
+
+def _deadline_fields(result: NotebookResult, deadlines: Deadlines) -> dict:
+    """The submission's hand-in time and extension, as nbgrader stores them."""
+    handed_in = deadlines.handed_in(result.student, result.assignment, result.timestamp)
+    return {
+        "timestamp": to_gradebook(handed_in),
+        "extension": deadlines.extension(result.student, result.assignment),
+    }
+
+
+def _save_late_penalty(gradebook: Gradebook, result: NotebookResult, policy: Policy) -> None:
+    """What nbgrader's AssignLatePenalties does after autograding a notebook, through the
+    course's LateSubmissionPlugin: the lateness is nbgrader's own ``total_seconds_late`` (the
+    submission's time against the due date plus extension), the notebook's score the
+    gradebook's (a grader's manual score included), the answer clamped to [0, score]."""
+    notebook = _submitted_notebook(gradebook, result)
+    seconds = gradebook.find_submission(result.assignment, result.student).total_seconds_late
+    penalty = None
+    if seconds > 0:
+        plugin = LatePenaltyPlugin(policy=policy, max_score=notebook.max_score)
+        penalty = plugin.late_submission_penalty(result.student, notebook.score, seconds)
+        if penalty is not None:
+            penalty = min(max(penalty, 0.0), notebook.score)
+    if notebook.late_submission_penalty != penalty:
+        notebook.late_submission_penalty = penalty
+        gradebook.db.commit()
 
 
 # --------------------------------------------------------------------------- transactions

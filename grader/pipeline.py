@@ -27,7 +27,7 @@ from grader.autograde import build_references, grade
 from grader.execute import CellReport, nbgrader_meta, read
 from grader.results import ExerciseResult, NotebookResult, load_all
 from grader.sandbox import Limits, mode, protect
-from grader.submissions import Submission, content, load, match, receive
+from grader.submissions import Submission, content, load, match
 
 ROOT = releasing.ROOT
 
@@ -69,9 +69,34 @@ class Course:
     def assignments(self) -> list[str]:
         return releasing.assignments()
 
+    @property
+    def deadlines_path(self) -> Path:
+        return self.workdir / "deadlines.toml"
+
+    def deadlines(self):
+        """The deadlines autograde was given (grader/deadlines.py), kept in the work folder;
+        none (no due dates, no penalty) when it was given none. ConfigError if the copy was
+        edited into something unusable."""
+        from grader.deadlines import Deadlines, load_deadlines
+
+        if not self.deadlines_path.exists():
+            return Deadlines()
+        return load_deadlines(self.deadlines_path, self.assignments())
+
     def source_path(self, assignment: str) -> Path:
         (path,) = (self.solutions / assignment).glob("*.ipynb")
         return path
+
+    @property
+    def roster_path(self) -> Path:
+        return self.workdir / "roster.csv"
+
+    def roster(self):
+        """The roster autograde was given (grader/roster.py), kept in the work folder; None
+        when it was given none. RosterError if the copy became unusable."""
+        from grader.roster import read_roster
+
+        return read_roster(self.roster_path) if self.roster_path.exists() else None
 
 
 # --------------------------------------------------------------------------- release
@@ -137,20 +162,28 @@ class Job:
 GRADER_ATTEMPTS = 3  # a kernel that failed to start usually starts on the next try
 
 
-def plan(course: Course, submissions: Path) -> list[Job]:
+def plan(course: Course, submissions) -> list[Job]:
     """Receive every hand-in and find its notebooks: one Job per student and assignment,
-    whatever the hand-ins hold (what is wrong with one becomes a problem of its notebooks)."""
+    whatever the hand-ins hold (what is wrong with one becomes a problem of its notebooks).
+    ``submissions``: a folder per student, or ``intake.Sources`` (LMS downloads, the exchange,
+    a roster; see grader/intake.py); IntakeError or RosterError when one cannot be used."""
+    from grader import intake
+
     assignments = {a: _notebook_and_ids(course, a) for a in course.assignments()}
     references = {a: load_references(course, a) for a in assignments}
     reference_hash = {
         a: _hash((course.references_dir / f"{a}.json").read_bytes()) for a in assignments
     }
+    received = intake.gather(intake.Sources.of(submissions), course.workdir)
+    if received.roster is not None:
+        intake.enrol(received.roster, course.db_url)
     jobs = []
-    for student, handin in receive(submissions, course.workdir / "unpacked").items():
+    for student, handin in received.handins.items():
         found = match(
             student, handin.folder, assignments, problem=handin.problem, flags=handin.flags
         )
         for sub in found:
+            received.annotate(sub)  # the LMS's time and flags for the folder it was found in
             sub.timestamp = sub.timestamp or handin.timestamp
             data = content(sub.path) if sub.path and sub.problem is None else b""
             out_dir = course.autograded / student / sub.assignment  # a validated id: one level
@@ -165,12 +198,13 @@ def plan(course: Course, submissions: Path) -> list[Job]:
                     _hash(
                         data
                         + reference_hash[sub.assignment].encode()
-                        + repr(replace(sub, timestamp=None)).encode()
+                        + repr(replace(sub, timestamp=None, marked_late=None)).encode()
                         + (b"figures" if course.figures else b"")
                     ),
                     course.figures,
                 )
             )
+    intake.finish(received, course.workdir, [job.submission for job in jobs])
     return jobs
 
 
@@ -258,7 +292,7 @@ def _result(job: Job, exercises: list[ExerciseResult], problems: list[str]) -> N
         sub.student, sub.assignment, Path(sub.notebook).stem, submitted_as=sub.renamed_from
     )
     result.exercises, result.problems = exercises, problems
-    result.timestamp = sub.timestamp
+    result.timestamp, result.marked_late = sub.timestamp, sub.marked_late
     result.needs_attention = bool(problems)
     return result
 
@@ -331,12 +365,13 @@ def autograde(
 
 
 def _record(result: NotebookResult, course: Course, source) -> None:
-    """Record one result in the gradebook; a failure is that result's problem, not the run's
+    """Record one result in the gradebook, with the due date, hand-in time, extension and
+    late penalty the deadlines give; a failure is that result's problem, not the run's
     (the saved result is recorded again by the next run)."""
     from grader.gradebook import record
 
     try:
-        record(result, course.db_url, source)
+        record(result, course.db_url, source, deadlines=course.deadlines())
     except Exception as error:  # noqa: BLE001 - one bad record must not lose the others
         result.problems.append(
             f"the grade could not be recorded in the gradebook ({_plainly(error)}); "
@@ -383,7 +418,9 @@ def _previous(job: Job) -> NotebookResult | None:
         return None
     if result.fingerprint != job.fingerprint:
         return None
-    result.timestamp = job.submission.timestamp  # the hand-in time as now known (not hashed)
+    # The hand-in time as now known (not hashed: it changes lateness, not the run).
+    result.timestamp = job.submission.timestamp
+    result.marked_late = job.submission.marked_late
     return result
 
 

@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from grader.deadlines import Deadlines, Lateness
 from grader.results import NotebookResult
 
 HISTOGRAM_BINS = 10
@@ -63,12 +64,18 @@ def class_report(results: Iterable[NotebookResult]) -> dict:
 # --------------------------------------------------------------------------- table
 
 
-def summary_table(results: Iterable[NotebookResult]) -> Table:
+def summary_table(results: Iterable[NotebookResult], deadlines: Deadlines | None = None) -> Table:
     """Students x assignments (points, flagged when a notebook needs attention), then the
-    total and which assignments need attention."""
+    total and which assignments need attention. With ``deadlines``, points are after the
+    late penalty, and a cell says how late (+2d3h) and what it cost (−1.3), or "?" when the
+    hand-in time is unknown."""
     results = list(results)
     max_points = _max_points(results)
-    table = Table(title="Autograded results", caption=f"{ATTENTION}: needs attention")
+    late = _lateness_by_result(results, deadlines)
+    caption = f"{ATTENTION}: needs attention"
+    if any(lateness.short() for lateness in late.values()):
+        caption += f"; {LATENESS_LEGEND}"
+    table = Table(title="Autograded results", caption=caption)
     table.add_column("student")
     for assignment, maximum in sorted(max_points.items()):
         table.add_column(f"{assignment}\n/ {_number(maximum)}", justify="right")
@@ -79,32 +86,87 @@ def summary_table(results: Iterable[NotebookResult]) -> Table:
         flagged = [a for a in assignments if any(r.needs_attention for r in by_assignment[a])]
         table.add_row(
             escape(student),
-            *(_cell(by_assignment[a]) for a in assignments),
-            _number(sum(r.points for rs in by_assignment.values() for r in rs)),
+            *(_cell(by_assignment[a], late) for a in assignments),
+            _number(sum(_after_penalty(r, late) for rs in by_assignment.values() for r in rs)),
             Text(", ".join(flagged), style="bold red"),
         )
     return table
 
 
-def print_summary(results: Iterable[NotebookResult], console: Console | None = None) -> None:
-    """The summary table, then each flagged notebook with its problems."""
+def print_summary(
+    results: Iterable[NotebookResult],
+    console: Console | None = None,
+    deadlines: Deadlines | None = None,
+) -> None:
+    """The summary table, then each flagged notebook with its problems, then (with
+    ``deadlines``) each late notebook and how many hand-in times are unknown."""
     results = list(results)
     console = console or Console()
-    console.print(summary_table(results))
+    console.print(summary_table(results, deadlines))
     for item in class_report(results)["needs_attention"]:
         where = f"{item['student']}/{item['assignment']}/{item['notebook']}"
         problems = "; ".join(item["problems"]) or "flagged"
         # Text, not markup: problems quote file names and answers, "[...]" included.
         console.print(Text.assemble(f"{ATTENTION} ", (where, "bold"), f": {problems}"))
+    for line in lateness_lines(results, deadlines):
+        console.print(line)
 
 
-def _cell(results: list[NotebookResult]) -> Text:
+LATE = "⏱"  # marks a late notebook in the lines under the table
+LATENESS_LEGEND = "+2d3h −1.5: 2 days 3 h late, 1.5 points off; ?: hand-in time unknown"
+
+
+def lateness_lines(results: list[NotebookResult], deadlines: Deadlines | None) -> list[Text]:
+    """One line per late notebook (when handed in, due, how late, the penalty), and one
+    saying for how many notebooks with a due date the hand-in time is unknown."""
+    late = _lateness_by_result(results, deadlines)
+    lines = []
+    unknown = 0
+    for result in sorted(results, key=_order):
+        lateness = late.get(id(result))
+        if lateness is None or lateness.due is None:
+            continue
+        if lateness.handed_in is None and lateness.marked_late is None:
+            unknown += 1
+        if lateness.late or (lateness.marked_late and lateness.handed_in is None):
+            where = f"{result.student}/{result.assignment}/{result.notebook}"
+            details = "; ".join(f"{k.lower()}: {v}" for k, v in lateness.lines())
+            lines.append(Text.assemble(f"{LATE} ", (where, "bold"), f": {details}"))
+    if unknown:
+        lines.append(
+            Text(
+                f"hand-in time unknown for {unknown} notebook(s) with a due date "
+                "(counted as on time)",
+                style="dim",
+            )
+        )
+    return lines
+
+
+def _lateness_by_result(
+    results: list[NotebookResult], deadlines: Deadlines | None
+) -> dict[int, Lateness]:
+    if deadlines is None:
+        return {}
+    late = {id(r): deadlines.of_result(r) for r in results}
+    return {key: lateness for key, lateness in late.items() if lateness is not None}
+
+
+def _after_penalty(result: NotebookResult, late: dict[int, Lateness]) -> float:
+    lateness = late.get(id(result))
+    return max(0.0, result.points - lateness.penalty) if lateness else result.points
+
+
+def _cell(results: list[NotebookResult], late: dict[int, Lateness] | None = None) -> Text:
     if not results:
         return Text("–", style="dim")
-    points = _number(sum(r.points for r in results))
+    late = late or {}
+    points = _number(sum(_after_penalty(r, late) for r in results))
+    marks = " ".join(m for m in (late[id(r)].short() for r in results if id(r) in late) if m)
+    text = f"{points} {marks}" if marks else points
     if any(r.needs_attention for r in results):
-        return Text(f"{points} {ATTENTION}", style="bold red")
-    return Text(points)
+        return Text(f"{text} {ATTENTION}", style="bold red")
+    return Text(text, style="yellow" if marks else "")
 
 
 # --------------------------------------------------------------------------- plots

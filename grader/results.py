@@ -34,6 +34,7 @@ class NotebookResult:
     # When it was handed in (ISO 8601 with offset; None: unknown). Not part of the fingerprint:
     # a corrected hand-in time changes the lateness, not the run.
     timestamp: str | None = None
+    marked_late: bool | None = None  # the LMS's verdict without a time (Submission.marked_late)
 
     @property
     def points(self) -> float:

@@ -204,10 +204,19 @@ def _clean(cell: str) -> str:
     return "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf", "Cs")).strip()
 
 
+# Canvas's "Student View" user, in every course's gradebook export ("Student, Test").
+CANVAS_TEST_STUDENT = "student, test"
+
+
 def _not_a_student(cells: dict[str, str]) -> bool:
-    """Canvas's "Points Possible" row, its "(read only)" markers and blank rows."""
+    """Canvas's "Points Possible" row, its "(read only)" markers, its Test Student, blank
+    rows."""
     name = cells.get("name", "").lower()
-    return name == "points possible" or "read only" in name or not any(cells.values())
+    return (
+        name in ("points possible", CANVAS_TEST_STUDENT)
+        or "read only" in name
+        or not any(cells.values())
+    )
 
 
 def _person(cells: dict[str, str]) -> tuple[Person | None, str | None]:

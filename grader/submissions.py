@@ -1,7 +1,9 @@
 """Receive what students handed in and find each one's notebook for each assignment.
 
 Submissions arrive as a folder per student (``{student}/{assignment}/{notebook}.ipynb``) or as
-zip files an LMS exports (``{student}.zip``). Nothing a hand-in contains may stop the run or
+zip files an LMS exports (``{student}.zip``); whole-class downloads (Canvas, Moodle) and
+nbgrader's exchange are turned into that by grader/intake.py, with this module's ``extract``
+and ``copy_tree`` (the same defences). Nothing a hand-in contains may stop the run or
 reach outside it: whatever cannot be read, found or trusted becomes a problem of that student's
 notebooks, in words the student understands, and every other notebook is graded as usual.
 
@@ -81,6 +83,9 @@ class Submission:
     # When it was handed in (ISO 8601 with its UTC offset, from the LMS or the exchange), for
     # deadlines; None: unknown (a plain folder), never late.
     timestamp: str | None = None
+    # What the LMS judged without giving a time: True late (Canvas's LATE), False on time
+    # (Canvas without LATE), None: it says nothing (folders, the exchange, Moodle).
+    marked_late: bool | None = None
 
 
 @dataclass
@@ -239,22 +244,44 @@ class _Refused(Exception):
 def _extract(archive: Path, target: Path, budget: Budget) -> tuple[str | None, list[str]]:
     """Extract ``archive`` into a fresh ``target``: (a problem when nothing could be used,
     flags naming the members that were skipped). Never raises for the archive's content."""
+    extracted = extract(archive, target, budget)
+    if extracted.problem or not extracted.skipped:
+        return extracted.problem, []
+    skipped = [f"{_printable(member)} ({why})" for member, why in extracted.skipped]
+    name = _printable(archive.name)
+    return None, [f"{name}: {len(skipped)} entries were not unpacked: {_listed(skipped)}"]
+
+
+@dataclass
+class Extracted:
+    """What ``extract`` did with an archive."""
+
+    problem: str | None  # why nothing was unpacked, for the student (the target is removed)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (member name, why not)
+    reason: str | None = None  # the problem's cause alone ("it is larger than 200 MiB")
+
+
+def extract(archive: Path, target: Path, budget: Budget | None = None) -> Extracted:
+    """Extract ``archive`` into a fresh ``target`` within ``budget``, with every defence of the
+    module's docstring; the members skipped, by name (for archives holding many students'
+    files, whose skips belong to different students). Never raises for the archive's content."""
+    budget = budget or BUDGET
     name = _printable(archive.name)
     try:
         _fresh_folder(target)
         with _open_regular(archive, budget.archive_bytes) as file, zipfile.ZipFile(file) as zf:
             skipped = _extract_members(zf, target, budget)
     except _Refused as refused:
-        return _discard(target, f"{name} was not unpacked: {refused}; it scored 0"), []
+        problem = f"{name} was not unpacked: {refused}; it scored 0"
+        return Extracted(_discard(target, problem), reason=str(refused))
     except Exception as error:  # noqa: BLE001 - a damaged archive fails in many ways
         reason = _plainly(error)
-        return _discard(target, f"{name} could not be unpacked ({reason}); it scored 0"), []
-    if not skipped:
-        return None, []
-    return None, [f"{name}: {len(skipped)} entries were not unpacked: {_listed(skipped)}"]
+        problem = f"{name} could not be unpacked ({reason}); it scored 0"
+        return Extracted(_discard(target, problem), reason=reason)
+    return Extracted(None, skipped)
 
 
-def _extract_members(zf: zipfile.ZipFile, target: Path, budget: Budget) -> list[str]:
+def _extract_members(zf: zipfile.ZipFile, target: Path, budget: Budget) -> list[tuple[str, str]]:
     members = zf.infolist()
     if len(members) > budget.members:
         raise _Refused(f"it holds more than {budget.members} files")
@@ -265,7 +292,7 @@ def _extract_members(zf: zipfile.ZipFile, target: Path, budget: Budget) -> list[
         try:
             room -= _extract_member(zf, member, target, budget, room)
         except _Skipped as why:
-            skipped.append(f"{_printable(member.filename)} ({why})")
+            skipped.append((member.filename, str(why)))
     return skipped
 
 
@@ -355,6 +382,89 @@ def _discard(target: Path, problem: str) -> str:
     """Leave no half-extracted archive behind: its notebooks are not graded."""
     shutil.rmtree(target, ignore_errors=True)
     return problem
+
+
+# --------------------------------------------------------------------------- copied folders
+
+
+def copy_tree(source: Path, target: Path, budget: Budget | None = None) -> Extracted:
+    """Copy the folder ``source`` (an LMS download the instructor unzipped) into a fresh
+    ``target`` as ``extract`` unpacks a zip: only folders and regular files, never through a
+    symbolic link, never opening a FIFO or a device, within ``budget`` (files, bytes per file
+    and in all, folder depth). What is not copied is listed by its path under ``source``."""
+    budget = budget or BUDGET
+    try:
+        if source.is_symlink() or not source.is_dir():
+            raise _Refused("it is not a folder (a symbolic link is never followed)")
+        _fresh_folder(target)
+        skipped = _copy_folder(source, target, budget)
+    except _Refused as refused:
+        name = _printable(source.name)
+        problem = f"{name} was not copied: {refused}; it scored 0"
+        return Extracted(_discard(target, problem), reason=str(refused))
+    return Extracted(None, skipped)
+
+
+def _copy_folder(source: Path, target: Path, budget: Budget) -> list[tuple[str, str]]:
+    skipped: list[tuple[str, str]] = []
+    pending, seen, room = [(source, target, 0)], 0, budget.unzipped_bytes
+    while pending:
+        folder, into, depth = pending.pop()
+        try:
+            with os.scandir(folder) as scan:
+                entries = sorted(scan, key=lambda e: e.name)
+        except OSError as error:
+            skipped.append((os.path.relpath(folder, source), _plainly(error)))
+            continue
+        for entry in entries:
+            seen += 1
+            if seen > budget.members:
+                raise _Refused(f"it holds more than {budget.members} files")
+            shown = os.path.relpath(entry.path, source)
+            kind = _kind(entry)
+            if kind == "folder" and depth >= budget.depth:
+                skipped.append((shown, "it is nested too deeply"))
+            elif kind == "folder":
+                (into / entry.name).mkdir()
+                pending.append((Path(entry.path), into / entry.name, depth + 1))
+            elif kind != "file":
+                why = "it is a symbolic link" if kind == "link" else "it is not a regular file"
+                skipped.append((shown, why))
+            else:
+                why = copy_file(Path(entry.path), into / entry.name, min(room, budget.member_bytes))
+                if why is None:
+                    room -= (into / entry.name).stat().st_size
+                else:
+                    skipped.append((shown, why))
+    return skipped
+
+
+def copy_file(source: Path, destination: Path, limit: int) -> str | None:
+    """Copy the regular file ``source`` (never through a link) to a new ``destination``, at
+    most ``limit`` bytes; None when done, else why not (and nothing is left behind)."""
+    try:
+        with _open_regular(source, limit) as file:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+            with os.fdopen(os.open(destination, flags, 0o644), "wb") as out:
+                try:
+                    written = 0
+                    while chunk := file.read(MiB):
+                        written += len(chunk)
+                        if written > limit:  # it grew while we read it
+                            raise _Refused(f"it is larger than {_size(limit)}")
+                        out.write(chunk)
+                except BaseException:
+                    destination.unlink()
+                    raise
+    except _Refused as refused:
+        return str(refused)
+    except FileExistsError:
+        return "another file has the same name"
+    except OSError as error:
+        if os.path.islink(source):
+            return "it is a symbolic link"
+        return _plainly(error)
+    return None
 
 
 # --------------------------------------------------------------------------- reading files
