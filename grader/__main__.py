@@ -225,7 +225,7 @@ def _print_intake(course, results) -> bool:
     """What the intake detected, and every hand-in it could not place: after the summary,
     so that the list is the last thing on screen. True when some file or source could not
     be given to anyone (the instructor should look, as for a flagged notebook)."""
-    from grader.intake import read_report
+    from grader.identities import read_report
 
     report = read_report(course.workdir)
     if not report:
@@ -233,7 +233,10 @@ def _print_intake(course, results) -> bool:
     for line in report["detected"]:
         console.print(f"received {escape(line)}")
     known = sum(r.timestamp is not None for r in results)
-    console.print(f"hand-in times: {known} of {len(results)} notebooks known, the rest unknown")
+    console.print(
+        f"hand-in times given by the downloads: {known} of {len(results)} notebooks "
+        "(Canvas gives none; a deadlines file's [handed_in] adds times)"
+    )
     sections = (
         ("not on the roster (graded, flagged)", report["unknown"]),
         ("on the roster, no hand-in (every notebook 0)", report["missing"]),
@@ -295,8 +298,8 @@ def cmd_feedback(course, args) -> int:
 
 
 def _pack(course, results, submitted) -> None:
+    from grader.feedback_pack import pack_feedback, recipients
     from grader.gradebook import COURSE_ID
-    from grader.lms_export import pack_feedback, recipients
 
     out_dir = course.workdir / "feedback_packed"
     report = pack_feedback(
@@ -340,7 +343,8 @@ def cmd_export(course, args) -> int:
 
 
 def _export_canvas(course, args) -> int:
-    from grader.lms_export import canvas_import, gradebook_grades, recipients
+    from grader.feedback_pack import recipients
+    from grader.lms_export import canvas_import, gradebook_grades
 
     if args.gradebook is None:
         return _usage("export --format canvas needs --gradebook, the CSV Canvas exported")
@@ -356,12 +360,8 @@ def _export_canvas(course, args) -> int:
 
 
 def _export_moodle(course, args) -> int:
-    from grader.lms_export import (
-        assignment_of_worksheet,
-        gradebook_grades,
-        moodle_worksheet,
-        recipients,
-    )
+    from grader.feedback_pack import recipients
+    from grader.lms_export import assignment_of_worksheet, gradebook_grades, moodle_worksheet
 
     if args.worksheet is None:
         return _usage("export --format moodle needs --worksheet, the grading worksheet")

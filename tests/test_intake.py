@@ -23,13 +23,23 @@ import nbformat
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from lms_fixtures import (
+from sandbox_marks import needs_sandbox
+
+from grader import lms_formats, pipeline
+from grader.identities import read_identities, read_report
+from grader.intake import IntakeError, Sources
+from grader.lms_downloads import detect
+from grader.moodle_worksheet import read_worksheets
+from grader.roster import RosterError
+from grader.sample_class.lms import (
+    CanvasAssignment,
+    CanvasGradebook,
     CanvasHandIn,
     ExchangeHandIn,
     MoodleHandIn,
     Student,
     canvas_folder,
-    canvas_gradebook_csv,
+    canvas_gradebook_export,
     canvas_names,
     canvas_zip,
     exchange_folder,
@@ -39,11 +49,6 @@ from lms_fixtures import (
     moodle_zip,
     utc,
 )
-from sandbox_marks import needs_sandbox
-
-from grader import intake, lms_formats, pipeline
-from grader.intake import IntakeError, Sources
-from grader.roster import RosterError
 
 FEW = settings(
     max_examples=25,
@@ -70,14 +75,18 @@ def marker(sub) -> str | None:
     return nbformat.read(str(sub.path), as_version=4).metadata.get("marker")
 
 
-@pytest.fixture
-def course(tmp_path) -> pipeline.Course:
+def course_to_plan(workdir: Path) -> pipeline.Course:
     """A course whose references are empty (no kernels): enough to plan."""
-    course = pipeline.Course(workdir=tmp_path / "work")
+    course = pipeline.Course(workdir=workdir)
     course.references_dir.mkdir(parents=True)
     for a in course.assignments():
         (course.references_dir / f"{a}.json").write_text("{}")
     return course
+
+
+@pytest.fixture
+def course(tmp_path) -> pipeline.Course:
+    return course_to_plan(tmp_path / "work")
 
 
 def plan(course, *paths, **options) -> dict[str, dict[str, pipeline.Submission]]:
@@ -101,6 +110,7 @@ CLASS = [
     Student("José", "Núñez", 1235, "jnunez", email="jose@uni.edu"),
     Student("Al", "Absent", 1236, "aabsent", email="al@uni.edu"),
 ]
+NO_ASSIGNMENTS = CanvasGradebook([])  # a Canvas gradebook export as a roster: only its people
 
 
 # --------------------------------------------------------------------------- naming rules
@@ -222,28 +232,28 @@ def test_moodle_times_are_read_in_the_instructor_s_zone():
 
 def test_each_format_is_detected_from_its_content(tmp_path):
     handins = [CanvasHandIn("Jane Doe", 1, [(NAME, "{}")])]
-    assert intake.detect(canvas_zip(tmp_path / "c.zip", handins))[0] == "canvas"
-    assert intake.detect(canvas_folder(tmp_path / "c", handins))[0] == "canvas"
+    assert detect(canvas_zip(tmp_path / "c.zip", handins))[0] == "canvas"
+    assert detect(canvas_folder(tmp_path / "c", handins))[0] == "canvas"
     several = tmp_path / "several"
     canvas_zip(several / "a1.zip", handins)
     canvas_zip(several / "a2.zip", handins)
-    assert intake.detect(several) == ("canvas", "LMS downloads (2 Canvas zips)")
+    assert detect(several) == ("canvas", "LMS downloads (2 Canvas zips)")
     moodle_zip(several / "m.zip", [MoodleHandIn("Jane Doe", 55, {NAME: "{}"})])
     (several / "notes.txt").write_text("")
-    assert intake.detect(several)[1] == "LMS downloads (2 Canvas zips, 1 Moodle zip, 1 other entry)"
+    assert detect(several)[1] == "LMS downloads (2 Canvas zips, 1 Moodle zip, 1 other entry)"
     moodle = [MoodleHandIn("Jane Doe", 55, {NAME: "{}"})]
-    assert intake.detect(moodle_zip(tmp_path / "m.zip", moodle))[0] == "moodle"
-    assert intake.detect(moodle_zip(tmp_path / "flat.zip", moodle, folders=False))[0] == "moodle"
-    assert intake.detect(moodle_folder(tmp_path / "m", moodle))[0] == "moodle"
+    assert detect(moodle_zip(tmp_path / "m.zip", moodle))[0] == "moodle"
+    assert detect(moodle_zip(tmp_path / "flat.zip", moodle, folders=False))[0] == "moodle"
+    assert detect(moodle_folder(tmp_path / "m", moodle))[0] == "moodle"
     exchange = exchange_folder(
         tmp_path / "submitted", [ExchangeHandIn("jdoe", FIRST, {NAME: "{}"}, utc(2027, 1, 1))]
     )
-    assert intake.detect(exchange)[0] == "exchange"
+    assert detect(exchange)[0] == "exchange"
     folders = tmp_path / "folders"
     (folders / "ada" / FIRST).mkdir(parents=True)
-    assert intake.detect(folders) == ("folders", "a folder per student")
+    assert detect(folders) == ("folders", "a folder per student")
     (tmp_path / "other.zip").write_bytes(b"not a zip")
-    assert intake.detect(tmp_path / "other.zip")[0] is None
+    assert detect(tmp_path / "other.zip")[0] is None
 
 
 def test_an_unknown_source_stops_before_grading_and_lms_overrides(course, tmp_path):
@@ -259,7 +269,7 @@ def test_an_unknown_source_stops_before_grading_and_lms_overrides(course, tmp_pa
     # and the file is listed
     subs = plan(course, tmp_path / "mystery.zip", lms="canvas")
     assert subs == {}
-    report = intake.read_report(course.workdir)
+    report = read_report(course.workdir)
     assert report["unattributed"] == [f"ada, in {tmp_path / 'mystery.zip'}"]
     assert report["detected"] == [
         f"{tmp_path / 'mystery.zip'}: a Canvas bulk download (as --lms says)"
@@ -286,7 +296,8 @@ def test_canvas_download_with_a_roster(course, tmp_path):
             CanvasHandIn("Eve Stranger", 999, [(NAME, released(marker="eve"))]),
         ],
     )
-    roster = canvas_gradebook_csv(tmp_path / "roster.csv", CLASS, {"Notebook 1 (7001)": 13.0})
+    notebook_1 = CanvasGradebook([CanvasAssignment("Notebook 1", 7001, 13.0)])
+    roster = canvas_gradebook_export(tmp_path / "roster.csv", CLASS, notebook_1)
     subs = plan(course, download, roster=roster)
     assert set(subs) == {"jdoe", "jnunez", "aabsent", "strangereve"}
 
@@ -309,12 +320,12 @@ def test_canvas_download_with_a_roster(course, tmp_path):
 
     assert all(s.path is None and "no hand-in was received from Al Absent" in s.problem
                for s in subs["aabsent"].values())  # fmt: skip
-    report = intake.read_report(course.workdir)
+    report = read_report(course.workdir)
     assert report["unknown"] == [
         "Canvas user 999 (strangereve): not on the roster, graded as strangereve"
     ]
     assert report["missing"] == ["aabsent (Al Absent)"]
-    who = intake.read_identities(course.workdir)
+    who = read_identities(course.workdir)
     assert who["jdoe"].canvas_id == "1234" and who["jdoe"].on_roster
     assert who["jdoe"].canvas_attachments == {FIRST: "1002"}  # the upload graded
     assert who["jnunez"].late == {FIRST: True} and who["jdoe"].late == {}
@@ -374,7 +385,7 @@ def test_canvas_ids_without_a_roster_come_from_canvas_names(course, tmp_path):
         "anon-Q7xZp": "6",
     }
     assert not any(s.flags for by in subs.values() for s in by.values())  # no roster: no flags
-    assert intake.read_report(course.workdir)["unknown"] == []
+    assert read_report(course.workdir)["unknown"] == []
 
 
 def test_several_canvas_downloads_and_an_unzipped_one_merge_per_student(course, tmp_path):
@@ -413,7 +424,7 @@ def test_a_student_s_own_zip_inside_the_canvas_download_is_unpacked(course, tmp_
     subs = plan(course, download)
     jane = subs["doejane"][FIRST]
     assert marker(jane) == "zipped" and jane.problem is None
-    assert intake.read_identities(course.workdir)["doejane"].canvas_attachments == {FIRST: "1001"}
+    assert read_identities(course.workdir)["doejane"].canvas_attachments == {FIRST: "1001"}
     assert any("escape.txt (its path leaves the hand-in)" in f for f in jane.flags)
     assert not (tmp_path / "escape.txt").exists() and not (course.workdir / "escape.txt").exists()
 
@@ -439,7 +450,7 @@ def test_hostile_names_in_a_canvas_download_stay_inside_the_work_folder(course, 
     subs = plan(course, tmp_path / "c.zip", lms="canvas")
     assert files_under(tmp_path) - files_under(course.workdir) == before
     assert marker(subs["doejane"][FIRST]) == "ok"
-    report = intake.read_report(course.workdir)
+    report = read_report(course.workdir)
     listed = " ".join(report["unattributed"])
     assert "notes.txt" in listed and "sub" in listed  # never dropped silently
     for student in subs:
@@ -454,10 +465,7 @@ def test_hostile_names_in_a_canvas_download_stay_inside_the_work_folder(course, 
 def test_any_canvas_class_is_planned_one_submission_each(names, late):
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        course = pipeline.Course(workdir=root / "work")
-        course.references_dir.mkdir(parents=True)
-        for a in course.assignments():
-            (course.references_dir / f"{a}.json").write_text("{}")
+        course = course_to_plan(root / "work")
         people = {user_id: name for name, user_id in names}  # one name per Canvas user
         handins = [
             CanvasHandIn(name, user_id, [(NAME, released(marker=str(user_id)))], late=late)
@@ -506,12 +514,12 @@ def test_moodle_download_with_worksheet_and_roster(course, tmp_path, layout):
     assert subs["s2"][FIRST].renamed_from.endswith("Copy of scalars.ipynb")
     assert subs["eve-stranger"][FIRST].timestamp is None  # "-" in the worksheet
     assert subs["s1"][SECOND].timestamp is None  # nothing handed in for it
-    who = intake.read_identities(course.workdir)
+    who = read_identities(course.workdir)
     folder = who["s1"].moodle_folder(FIRST)
     assert (folder.participant_id, folder.full_name) == ("501", "Jane Doe")
     assert folder.folder == "Jane Doe_501_assignsubmission_file_"
     assert who["s1"].timestamps == {FIRST: "2027-02-01T17:03:00+00:00"}
-    assert intake.read_report(course.workdir)["unknown"] == [
+    assert read_report(course.workdir)["unknown"] == [
         'Moodle participant 503 ("Eve Stranger"): not on the roster, graded as eve-stranger'
     ]
 
@@ -521,7 +529,7 @@ def test_moodle_worksheet_times_need_a_time_zone(course, tmp_path):
     worksheet = moodle_worksheet(tmp_path / "w.csv", MOODLE_CLASS, ZoneInfo("Europe/Paris"))
     subs = plan(course, download, worksheets=(worksheet,))
     assert subs["jane-doe"][FIRST].timestamp is None
-    assert intake.read_report(course.workdir)["problems"] == [
+    assert read_report(course.workdir)["problems"] == [
         "2 hand-in times of the Moodle worksheets were not used: no --timezone was given"
     ]
     (tmp_path / "grades.csv").write_text("Name,Grade\nJane,3\n")
@@ -562,7 +570,7 @@ def test_moodle_participants_of_several_assignments_are_one_student(course, tmp_
     subs = plan(course, moodle_zip(tmp_path / "a1.zip", a1), moodle_zip(tmp_path / "a2.zip", a2))
     assert list(subs) == ["jane-doe"]
     assert (marker(subs["jane-doe"][FIRST]), marker(subs["jane-doe"][SECOND])) == ("a1", "a2")
-    who = intake.read_identities(course.workdir)["jane-doe"]
+    who = read_identities(course.workdir)["jane-doe"]
     assert who.moodle_folder(FIRST).participant_id == "501"
     assert who.moodle_folder(SECOND).participant_id == "901"
 
@@ -594,7 +602,7 @@ def test_exchange_times_are_nbgrader_s(course, tmp_path):
     assert "timestamp.txt could not be read" in " ".join(subs["cy"][FIRST].flags)
     assert subs["di"][FIRST].timestamp is None  # a link is never followed
     assert "the hand-in time is unknown" in " ".join(subs["di"][FIRST].flags)
-    assert intake.read_report(course.workdir)["detected"][0].endswith("nbgrader's exchange "
+    assert read_report(course.workdir)["detected"][0].endswith("nbgrader's exchange "
         "(submitted/{student}/{assignment}/timestamp.txt)")  # fmt: skip
 
 
@@ -611,7 +619,7 @@ def test_a_plain_folder_run_is_as_before_and_removes_stale_identities(course, tm
     subs = pipeline.plan(course, folders)  # a plain path, as before the intake
     assert [j.submission.student for j in subs][:1] == ["ada"]
     assert not (course.workdir / "received").exists()
-    assert intake.read_identities(course.workdir) == {} and intake.read_report(course.workdir) == {}
+    assert read_identities(course.workdir) == {} and read_report(course.workdir) == {}
 
 
 def test_folders_with_a_roster_and_the_roster_kept_for_later_runs(course, tmp_path):
@@ -640,7 +648,7 @@ def test_folders_with_a_roster_and_the_roster_kept_for_later_runs(course, tmp_pa
 
 
 def test_a_bad_roster_stops_before_grading_and_keeps_the_good_copy(course, tmp_path):
-    good = canvas_gradebook_csv(tmp_path / "roster.csv", CLASS)
+    good = canvas_gradebook_export(tmp_path / "roster.csv", CLASS, NO_ASSIGNMENTS)
     download = canvas_zip(tmp_path / "c.zip", [CanvasHandIn("Jane Doe", 1234, [(NAME, "{}")])])
     plan(course, download, roster=good)
     (tmp_path / "bad.csv").write_text("colour,size\nred,3\n")
@@ -655,11 +663,11 @@ def test_a_damaged_class_archive_is_said_and_the_run_goes_on(course, tmp_path):
     canvas_zip(folder / "good.zip", [CanvasHandIn("Bo Li", 2, [(NAME, released())])])
     data = (folder / "good.zip").read_bytes()
     (folder / "cut.zip").write_bytes(data[: len(data) // 2])  # not even a zip any more
-    roster = canvas_gradebook_csv(tmp_path / "r.csv", CLASS)
+    roster = canvas_gradebook_export(tmp_path / "r.csv", CLASS, NO_ASSIGNMENTS)
     subs = plan(course, ok, folder, roster=roster)
     assert subs["jdoe"][FIRST].problem is None
     assert "libo" in subs  # not on the roster, still graded
-    report = intake.read_report(course.workdir)
+    report = read_report(course.workdir)
     # in a folder of downloads, a file that is not one is listed, like any stray file
     assert [line for line in report["unattributed"] if "cut.zip" in line] == [
         f"cut.zip, in {folder}"
@@ -667,7 +675,7 @@ def test_a_damaged_class_archive_is_said_and_the_run_goes_on(course, tmp_path):
     # given as a download itself, it is a source that could not be read: said, and said
     # again on the notebooks of the roster's students who then have no hand-in
     subs = plan(course, ok, folder / "cut.zip", roster=roster, lms="canvas")
-    report = intake.read_report(course.workdir)
+    report = read_report(course.workdir)
     assert report["problems"] == [
         f"{folder / 'cut.zip'} was not unpacked: it is not a zip archive, or it is damaged"
     ]
@@ -684,7 +692,7 @@ def test_identities_json_is_what_read_identities_reads(course, tmp_path):
         "full_name": "Jane Doe",
         "folder": "Jane Doe_501_assignsubmission_file_",
     }
-    assert intake.read_identities(course.workdir)["jane-doe"].lms == "moodle"
+    assert read_identities(course.workdir)["jane-doe"].lms == "moodle"
 
 
 # --------------------------------------------------------------------------- a real run
@@ -718,10 +726,11 @@ def test_a_canvas_download_is_autograded_for_real(tmp_path):
             CanvasHandIn("Cy Young", 13, [("Copy of scalars.ipynb", text["cy"])]),
         ],
     )
-    roster = canvas_gradebook_csv(
+    roster = canvas_gradebook_export(
         tmp_path / "roster.csv",
         [Student("Ada", "Lovelace", 11, "s11"),
          Student("Bob", "Builder", 12, "s12"), Student("Cy", "Young", 13, "s13")],
+        NO_ASSIGNMENTS,
     )  # fmt: skip
     results = pipeline.autograde(course, Sources((download,), roster=roster), workers=2)
     first = {r.student: r for r in results if r.assignment == FIRST}
@@ -761,7 +770,7 @@ def test_any_moodle_worksheet_is_read_cell_for_cell(rows, delimiter):
         for pid, name, email, when in rows:
             writer.writerow([f"Participant {pid}", name, email, "", "", "", "", when, "", ""])
         path.write_text(buffer.getvalue(), encoding="utf-8")
-        read = intake.read_worksheets([path], "Europe/Paris")
+        read = read_worksheets([path], "Europe/Paris")
     assert set(read) == {str(pid) for pid, *_ in rows}
     for pid, name, email, _ in rows:
         row = read[str(pid)]
@@ -787,10 +796,7 @@ def test_any_moodle_download_is_planned_inside_the_work_folder(people, flat):
     """Folder names as a hostile archive may hold them (not cleaned the way Moodle cleans)."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        course = pipeline.Course(workdir=root / "work")
-        course.references_dir.mkdir(parents=True)
-        for a in course.assignments():
-            (course.references_dir / f"{a}.json").write_text("{}")
+        course = course_to_plan(root / "work")
         with zipfile.ZipFile(root / "m.zip", "w") as zf:
             for name, pid in people:
                 prefix = f"{name}_{pid}_assignsubmission_file_"
@@ -815,10 +821,7 @@ def test_any_moodle_download_is_planned_inside_the_work_folder(people, flat):
 def test_any_exchange_timestamp_file_gives_a_time_or_says_why_not(stamp):
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        course = pipeline.Course(workdir=root / "work")
-        course.references_dir.mkdir(parents=True)
-        for a in course.assignments():
-            (course.references_dir / f"{a}.json").write_text("{}")
+        course = course_to_plan(root / "work")
         submitted = exchange_folder(
             root / "submitted", [ExchangeHandIn("ada", FIRST, {NAME: "{}"}, "x")]
         )
@@ -846,7 +849,7 @@ def test_links_in_an_unzipped_download_are_never_followed(course, tmp_path):
     assert marker(subs["jane-doe"][FIRST]) == "jane"
     assert "notes.ipynb was not read (it is a symbolic link)" in subs["jane-doe"][FIRST].flags
     assert set(subs) == {"jane-doe", "libo"}  # the linked folder and file: nobody's
-    unattributed = intake.read_report(course.workdir)["unattributed"]
+    unattributed = read_report(course.workdir)["unattributed"]
     assert unattributed == [
         f"Mal Icious_666_assignsubmission_file_ (a symbolic link: not read), in {moodle}",
         f"evilmal_3_4_scalars.ipynb (a symbolic link: not read), in {canvas}",

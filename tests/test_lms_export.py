@@ -1,11 +1,12 @@
-"""grader.lms_export: grades into Canvas's and Moodle's import files, feedback into their
-bulk-feedback layouts and nbgrader's exchange.
+"""grader.lms_export: grades into Canvas's and Moodle's import files; grader.feedback_pack:
+feedback into their bulk-feedback layouts and nbgrader's exchange.
 
 Round trips: the exports are built as the LMS builds them (grader/sample_class), filled in by
 the export, and read back by a transcription of what the LMS's importer does with them (Canvas's
 GradebookImporter, Moodle's assignfeedback_offline and assignfeedback_file importers: their
-rules, quoted from their source, are in grader/lms_export.py's docstring). The exchange's
-feedback is fetched by nbgrader's own ``ExchangeFetchFeedback``.
+rules, quoted from their source, are in the docstrings of grader/lms_export.py and
+grader/feedback_pack.py). The exchange's feedback is fetched by nbgrader's own
+``ExchangeFetchFeedback``.
 """
 
 from __future__ import annotations
@@ -26,28 +27,26 @@ from hypothesis import strategies as st
 from test_export import exercises, source_notebook
 
 from grader.deadlines import load_deadlines
+from grader.feedback_pack import Recipient, pack_feedback, recipients, submission_secret
 from grader.gradebook import COURSE_ID, record
 from grader.lms_export import (
     ExportError,
     Grade,
-    Recipient,
     assignment_of_worksheet,
     canvas_import,
     gradebook_grades,
     moodle_worksheet,
-    pack_feedback,
-    recipients,
-    submission_secret,
 )
 from grader.results import NotebookResult
 from grader.roster import Person, Roster
-from grader.sample_class.lms import MoodleHandIn, Student
-from grader.sample_class.lms import moodle_worksheet as moodle_worksheet_file
-from grader.sample_class.lms_exports import (
+from grader.sample_class.lms import (
     CanvasAssignment,
     CanvasGradebook,
+    MoodleHandIn,
+    Student,
     canvas_gradebook_export,
 )
+from grader.sample_class.lms import moodle_worksheet as moodle_worksheet_file
 
 pytestmark = pytest.mark.filterwarnings("ignore:Object of type:sqlalchemy.exc.SAWarning")
 
@@ -669,12 +668,10 @@ def test_the_export_command_writes_canvas_and_moodle_files(gradebook_db, tmp_pat
     )
     (workdir / "roster.csv").write_text(roster.read_text())
 
-    assert (
-        main(
-            ["--workdir", str(workdir), "export", "--format", "canvas", "--gradebook", str(export)]
-        )
-        == 0
-    )
+    def export_command(*options: str) -> int:
+        return main(["--workdir", str(workdir), "export", *options])
+
+    assert export_command("--format", "canvas", "--gradebook", str(export)) == 0
     written = canvas_reads(workdir / "exports" / "canvas-import.csv")["students"]
     assert written["1234"] == {"7001": "100", "7002": "4"}
     assert written["1235"] == {"7001": "60", "7002": "3"}  # SIS User ID asmith
@@ -682,39 +679,13 @@ def test_the_export_command_writes_canvas_and_moodle_files(gradebook_db, tmp_pat
     worksheet = moodle_worksheet_file(
         tmp_path / "Grades-X-01 Scalars-9.csv", MOODLE_WORKSHEET[:2], UTC, max_grade=5.0
     )
-    assert (
-        main(
-            [
-                "--workdir",
-                str(workdir),
-                "export",
-                "--format",
-                "moodle",
-                "--worksheet",
-                str(worksheet),
-            ]
-        )
-        == 0
-    )
+    assert export_command("--format", "moodle", "--worksheet", str(worksheet)) == 0
     assert moodle_reads(workdir / "exports" / f"moodle-{SCALARS}.csv")["56"][0] == "3.00"
 
-    assert main(["--workdir", str(workdir), "export", "--format", "canvas"]) == 2
+    assert export_command("--format", "canvas") == 2
     assert "--gradebook" in capsys.readouterr().out
     (tmp_path / "bad.csv").write_text("nonsense\n")
-    assert (
-        main(
-            [
-                "--workdir",
-                str(workdir),
-                "export",
-                "--format",
-                "canvas",
-                "--gradebook",
-                str(tmp_path / "bad.csv"),
-            ]
-        )
-        == 2
-    )
+    assert export_command("--format", "canvas", "--gradebook", str(tmp_path / "bad.csv")) == 2
     assert "hint:" in capsys.readouterr().out
 
 

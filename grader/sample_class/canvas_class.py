@@ -29,11 +29,13 @@ from pathlib import Path
 from grader.deadlines import load_deadlines
 from grader.release import assignments
 from grader.sample_class import STUDENTS, build
-from grader.sample_class.lms import CanvasHandIn, Student, canvas_zip
-from grader.sample_class.lms_exports import (
+from grader.sample_class.lms import (
     CanvasAssignment,
     CanvasGradebook,
+    CanvasHandIn,
+    Student,
     canvas_gradebook_export,
+    canvas_zip,
 )
 
 # The sample students as Canvas knows them: the SIS User ID is the course's student id.

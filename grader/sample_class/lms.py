@@ -2,6 +2,20 @@
 and the demo: give who handed in what (and when), get the archive or folder an instructor
 would download. The naming rules are grader/lms_formats.py's (the same the intake reads), so
 a fixture and the intake cannot disagree about them; where the rules come from is said there.
+Also the class lists and gradebook files an instructor downloads (rosters going in, the files
+grader/lms_export.py fills in going out):
+
+* ``canvas_gradebook_export``: Canvas's Grades > Export CSV, as lib/gradebook_exporter.rb
+  (instructure/canvas-lms) writes it: ``Student`` ("Last, First"; a name starting with "="
+  written as ``="..."``, Canvas's own guard), ``ID``, ``SIS User ID``, ``SIS Login ID``,
+  ``Section``, custom columns, one ``Title (id)`` column per assignment, then the read-only
+  totals (per assignment group, then the course's: Current/Final Points, Current/Unposted
+  Current/Final/Unposted Final Score); an optional "Manual Posting" row, the
+  ``    Points Possible`` row (points with two decimals, "(read only)" under the totals), and
+  the Test Student among the students. Scores have two decimals; "," or ";" separated, with or
+  without a BOM (Canvas's export options). It is the roster of a Canvas course too.
+* ``moodle_worksheet``: Moodle's offline grading worksheet (hand-in times going in, grades
+  going out); ``moodle_participants_csv``: Moodle's participants export (a roster).
 
     from grader.sample_class.lms import CanvasHandIn, canvas_zip
 
@@ -235,7 +249,7 @@ def exchange_folder(root: Path, handins: Sequence[ExchangeHandIn]) -> Path:
     return root
 
 
-# --------------------------------------------------------------------------- rosters
+# --------------------------------------------------------------------------- rosters, gradebook exports
 
 
 @dataclass
@@ -250,42 +264,108 @@ class Student:
     email: str = ""
     section: str = "Section 1"
     id_number: str = ""  # Moodle's ID number
-    extra: dict[str, str] = field(default_factory=dict)  # more columns (assignments, ...)
 
     @property
     def name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
 
 
-def canvas_gradebook_csv(
-    path: Path, students: Sequence[Student], assignments: dict[str, float] | None = None
+TOTALS = (
+    "Current Points",
+    "Final Points",
+    "Current Score",
+    "Unposted Current Score",
+    "Final Score",
+    "Unposted Final Score",
+)
+READ_ONLY = "(read only)"
+TEST_STUDENT = Student("Test", "Student", canvas_id=99999, section="Section 1")
+
+
+@dataclass(frozen=True)
+class CanvasAssignment:
+    """A column of the Canvas gradebook."""
+
+    title: str  # "Notebook 1: Scalars"
+    id: int  # Canvas's assignment id
+    points: float  # points possible
+    manual_posting: bool = False  # grades posted by hand: the export's "Manual Posting" row
+
+
+@dataclass
+class CanvasGradebook:
+    """What the export holds besides the students: scores by (user id, assignment id) as
+    Canvas shows them ("12.50", "EX", ""), custom columns by title (user id -> text)."""
+
+    assignments: Sequence[CanvasAssignment]
+    scores: dict[tuple[str, int], str] = field(default_factory=dict)
+    custom_columns: dict[str, dict[str, str]] = field(default_factory=dict)
+    group: str = "Assignments"  # the assignment group, whose totals come first
+
+
+def canvas_gradebook_export(
+    path: Path,
+    students: Sequence[Student],
+    gradebook: CanvasGradebook,
+    *,
+    delimiter: str = ",",
+    bom: bool = True,
+    test_student: bool = True,
 ) -> Path:
-    """Canvas's gradebook export (Grades > Export): Student ("Last, First"), ID, SIS User ID,
-    SIS Login ID, Section, one column per assignment, and the "Points Possible" row."""
-    columns = list(assignments or {})
-    rows = [
-        ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *columns],
-        [
-            "    Points Possible",
-            "",
-            "",
-            "",
-            "",
-            *(f"{p:.2f}" for p in (assignments or {}).values()),
-        ],
-    ]
-    for s in students:
+    """Write the export of ``gradebook`` for ``students`` (plus Canvas's Test Student)."""
+    totals = [f"{gradebook.group} {t}" for t in TOTALS] + list(TOTALS)
+    custom = list(gradebook.custom_columns)
+    header = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *custom]
+    header += [f"{a.title} ({a.id})" for a in gradebook.assignments] + totals
+    rows = [header]
+    if any(a.manual_posting for a in gradebook.assignments):
+        posting = ["Manual Posting" if a.manual_posting else "" for a in gradebook.assignments]
+        rows.append(["", "", "", "", ""] + [""] * len(custom) + posting + [""] * len(totals))
+    rows.append(
+        ["    Points Possible", "", "", "", ""]
+        + [""] * len(custom)
+        + [f"{a.points:.2f}" for a in gradebook.assignments]
+        + [READ_ONLY] * len(totals)
+    )
+    for student in [*students, *([TEST_STUDENT] if test_student else [])]:
+        user = str(student.canvas_id)
+        scores = [gradebook.scores.get((user, a.id), "") for a in gradebook.assignments]
         rows.append(
             [
-                f"{s.last_name}, {s.first_name}",
-                str(s.canvas_id),
-                s.sis_user_id,
-                s.sis_login_id,
-                s.section,
-                *(s.extra.get(c, "") for c in columns),
+                _student_name(f"{student.last_name}, {student.first_name}"),
+                user,
+                student.sis_user_id,
+                student.sis_login_id,
+                student.section,
+                *(gradebook.custom_columns[title].get(user, "") for title in custom),
+                *scores,
+                *_totals(scores, gradebook.assignments, len(totals)),
             ]
         )
-    return _write_csv(path, rows, bom=True)
+    return _write_csv(path, rows, bom=bom, delimiter=delimiter)
+
+
+def _student_name(name: str) -> str:
+    """GradebookExporter#student_name: a name starting with "=" is quoted as a formula of
+    itself, so that a spreadsheet shows it rather than running it."""
+    return f'="{name}"' if name.lstrip().startswith("=") else name
+
+
+def _totals(scores: list[str], assignments: Sequence[CanvasAssignment], count: int) -> list[str]:
+    """Plausible read-only totals (what Canvas computes does not matter to an import)."""
+    earned = sum(float(s) for s in scores if _is_number(s))
+    possible = sum(a.points for a in assignments) or 1.0
+    percent = f"{100 * earned / possible:.2f}"
+    one = [f"{earned:.2f}", f"{earned:.2f}", percent, percent, percent, percent]
+    return (one * 2)[:count]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def moodle_participants_csv(path: Path, students: Sequence[Student]) -> Path:
@@ -295,9 +375,11 @@ def moodle_participants_csv(path: Path, students: Sequence[Student]) -> Path:
     return _write_csv(path, rows, bom=False)
 
 
-def _write_csv(path: Path, rows: list[list[str]], *, bom: bool) -> Path:
+def _write_csv(path: Path, rows: list[list[str]], *, bom: bool, delimiter: str = ",") -> Path:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    # CR LF: Python's csv quotes a field holding either character only when both end lines
+    # (Ruby's CSV, Canvas's, quotes any field holding one).
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(("\ufeff" if bom else "") + buffer.getvalue(), encoding="utf-8")
     return path
