@@ -54,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m grader", description=__doc__.splitlines()[0])
+    first, _, rest = __doc__.partition("\n\n")
+    p = argparse.ArgumentParser(prog="python -m grader", description=first, epilog=rest.strip())
     p.add_argument(
         "--workdir",
         default=str(ROOT / "build" / "grader"),

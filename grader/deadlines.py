@@ -293,11 +293,20 @@ class Lateness:
                 return "unknown; the LMS counted it as on time"
             return "unknown (counted as on time)"
         text = format_time(self.handed_in, self.tz)
-        return text + (" (as corrected by the instructor)" if self.corrected else "")
+        return text + (" (from the course's deadlines file)" if self.corrected else "")
+
+    @property
+    def saved_by_extension(self) -> bool:
+        """Handed in after the due date but within the student's extension."""
+        return bool(
+            self.extension and self.handed_in and not self.late and self.handed_in > self.due
+        )
 
     def _late_text(self) -> str:
         if self.handed_in is None:
             return "unknown"
+        if self.saved_by_extension:
+            return "not late (within the extension)"
         if not self.late:
             return "not late"
         text = format_duration(self.seconds_late)

@@ -38,8 +38,8 @@ What is done with them:
 * **When.** Each received folder keeps its hand-in time (``Origin.timestamp``; ISO 8601 with
   a UTC offset), and a notebook takes the time of the folder it was found in: the exchange's
   timestamp.txt, the Moodle worksheet's "Last modified (submission)" (read in ``--timezone``),
-  none for Canvas (unknown: never late, shown as unknown) whose ``LATE`` marker becomes a
-  flag on the notebooks of that hand-in ("Canvas marked this hand-in late ...").
+  none for Canvas, whose verdict goes to ``Submission.marked_late`` instead: True with its
+  ``LATE`` marker, False without (grader/deadlines.py says what each means).
 
 Two files are written under ``WORKDIR/received/`` when the run used an LMS, the exchange or a
 roster: ``identities.json`` and ``intake.json`` (grader/identities.py says what they hold). A
@@ -127,13 +127,8 @@ class Intake:
         if origin is None:
             return
         sub.timestamp = sub.timestamp or origin.timestamp
-        if origin.lms == "canvas":  # Canvas's verdict, its only word on time
-            sub.marked_late = origin.late
-        if origin.late:
-            sub.flags.append(
-                "Canvas marked this hand-in late (LATE in its file name); Canvas's download "
-                "does not say when it was handed in"
-            )
+        if origin.lms == "canvas":  # Canvas's verdict, its only word on time: the deadlines
+            sub.marked_late = origin.late  # say what it means (a time from [handed_in] wins)
         sub.flags.extend(origin.flags)
 
     def report(self) -> dict:

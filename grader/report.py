@@ -128,7 +128,8 @@ def lateness_lines(results: list[NotebookResult], deadlines: Deadlines | None) -
             continue
         if lateness.handed_in is None and lateness.marked_late is None:
             unknown += 1
-        if lateness.late or (lateness.marked_late and lateness.handed_in is None):
+        marked_only = lateness.marked_late and lateness.handed_in is None
+        if lateness.late or marked_only or lateness.saved_by_extension:
             where = f"{result.student}/{result.assignment}/{result.notebook}"
             details = "; ".join(f"{k.lower()}: {v}" for k, v in lateness.lines())
             lines.append(Text.assemble(f"{LATE} ", (where, "bold"), f": {details}"))

@@ -519,8 +519,7 @@ def test_the_page_shows_an_extension_and_an_unknown_time_as_such(tmp_path, deadl
 
 
 def test_a_late_mark_without_a_time_applies_no_penalty_and_says_so(tmp_path, deadlines):
-    problem = "Canvas marked this hand-in late (LATE in its file name), without a time"
-    flagged = result("gil", 2.0, 3.0, None, problems=[problem], needs_attention=True)
+    flagged = result("gil", 2.0, 3.0, None)
     flagged.marked_late = True
     lateness = deadlines.of_result(flagged)
     assert lateness.marked_late and lateness.penalty == 0.0
@@ -760,3 +759,18 @@ def test_late_exchange_hand_ins_graded_for_real_end_to_end(tmp_path):
     ).start()
     fetched = next((tmp_path / "home" / "01_scalars" / "feedback").glob("*/scalars.html"))
     assert fetched.read_text() == page
+
+
+def test_a_hand_in_saved_by_its_extension_is_said_so_on_the_page_and_in_the_summary(
+    tmp_path, deadlines
+):
+    from grader.report import lateness_lines
+
+    within = result("jdoe", 2.0, 3.0, late_by(DAY))  # a day late, with a 2-day extension
+    on_time = result("jdoe", 2.0, 3.0, late_by(-3600))
+    lateness = deadlines.of_result(within)
+    assert lateness.saved_by_extension and not lateness.late and lateness.penalty == 0.0
+    assert not deadlines.of_result(on_time).saved_by_extension
+    assert dict(lateness.lines())["Late by"] == "not late (within the extension)"
+    (line,) = [str(t) for t in lateness_lines([within, on_time], deadlines)]
+    assert line.startswith("⏱ jdoe/") and "within the extension" in line

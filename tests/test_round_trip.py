@@ -124,6 +124,7 @@ def test_feedback_is_packed_one_zip_per_canvas_student_with_the_lateness(demo):
         (page,) = [n for n in archive.namelist() if n.endswith(".html")]
         html = archive.read(page).decode()
     assert "extended by 2 days" in html and "Late penalty" not in html
+    assert "not late (within the extension)" in html
 
 
 def test_the_report_plots_are_written(demo):
