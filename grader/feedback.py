@@ -107,6 +107,7 @@ _CSS = """
 math { font-size: 1.1em; }
 math[display="block"] { margin: .6em 0; }
 .math-source { font-family: monospace; background: #f6f6f6; }
+img:not([src]) { display: none; } /* a remote picture (a badge): its src was taken, not shown broken */
 """
 
 # Also on cells that are not grade cells (enforce_metadata=False): whatever the cell, hidden.

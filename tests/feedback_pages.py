@@ -31,6 +31,8 @@ MATHML_ELEMENTS = {
 
 INTRO = r"""# Gradients
 
+[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/)
+
 The derivative of $y = x^2$ is $\frac{\partial y}{\partial x} = 2x$, and for a vector
 $\mathbf{x}$ the sum $\sum_i x_i^2$ has the gradient $2\mathbf{x}^\top$:
 

@@ -43,6 +43,9 @@ async () => {
     letter: box(document.querySelector('math[display=inline] mi')),
     pictures: pictures.map(img => [img.src.split(';')[0], img.naturalWidth, img.naturalHeight]),
     policy: document.head.firstElementChild.content,
+    // Pictures the sanitiser took the src of (a remote badge): shown or not.
+    unsourced: [...document.images].filter(img => !img.hasAttribute('src')).map(
+      img => [img.alt, getComputedStyle(img).display, ...box(img)]),
   };
 }
 """
@@ -94,5 +97,7 @@ def test_maths_and_figures_show_under_the_policy(page, page_path):
     # has no natural size).
     kinds = sorted(src for src, width, height in layout["pictures"] if width > 0 and height > 0)
     assert kinds == ["data:image/png", "data:image/svg+xml"], layout["pictures"]
+    # A remote picture (the notebooks' Colab badge) is not fetched, and not shown broken.
+    assert layout["unsourced"] == [["Open In Colab", "none", 0, 0]], layout["unsourced"]
     assert page.elsewhere == []
     assert [m for m in page.messages if "Content Security Policy" in m] == []
