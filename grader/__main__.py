@@ -286,12 +286,14 @@ def cmd_feedback(course, args) -> int:
     from grader.feedback import write_feedback
 
     sources = {a: pipeline.read(course.source_path(a)) for a in course.assignments()}
-    deadlines = course.deadlines()
+    deadlines, roster = course.deadlines(), _roster(course)
     results = pipeline.results(course)
     for result in results:
         source = sources[result.assignment]
         out = course.feedback_dir / result.student / result.assignment / f"{result.notebook}.html"
-        write_feedback(result, source, out, deadlines.of_result(result))
+        person = roster.find(student_id=result.student) if roster else None
+        name = person.name if person else ""
+        write_feedback(result, source, out, deadlines.of_result(result), name=name)
     console.print(f"feedback written under {course.feedback_dir}")
     if getattr(args, "pack", False):
         _pack(course, results, getattr(args, "submitted", None))

@@ -117,15 +117,24 @@ _POINTS_IN_TITLE = re.compile(r"\s*\(\s*[\d.,/½¼¾]+\s*(?:points?|pts?)\b[^()]
 
 
 def write_feedback(
-    result: NotebookResult, source_nb, out_path: Path | str, lateness: Lateness | None = None
+    result: NotebookResult,
+    source_nb,
+    out_path: Path | str,
+    lateness: Lateness | None = None,
+    *,
+    name: str = "",
 ) -> Path:
     """Write the feedback page of ``result`` to ``out_path`` (written whole, then renamed).
     ``lateness`` (grader/deadlines.py) adds when it was handed in, when it was due and the
-    late penalty."""
+    late penalty; ``name`` is the student's as the roster has it."""
     out_path = Path(out_path)
     executed = _read_executed(result)
     header = _header(
-        result, _exercise_titles(source_nb), notebook_shown=executed is not None, lateness=lateness
+        result,
+        _exercise_titles(source_nb),
+        notebook_shown=executed is not None,
+        lateness=lateness,
+        name=name,
     )
     page = _render(released_view(executed or nbformat.v4.new_notebook()), header, result)
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -593,12 +602,14 @@ def _header(
     *,
     notebook_shown: bool,
     lateness: Lateness | None = None,
+    name: str = "",
 ) -> str:
     e = html.escape
+    student = f"{e(name)} ({e(result.student)})" if name else e(result.student)
     parts = [
         '<section class="feedback">',
         f"<h1>Feedback: {e(result.assignment)} / {e(result.notebook)}</h1>",
-        f"<p>Student: <b>{e(result.student)}</b>. Score: {_score_html(result, lateness)}.</p>",
+        f"<p>Student: <b>{student}</b>. Score: {_score_html(result, lateness)}.</p>",
         _lateness_html(lateness),
         _problems_html(result, notebook_shown),
         '<h2 id="exercises">Exercises</h2>',

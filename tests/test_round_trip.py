@@ -119,6 +119,7 @@ def test_feedback_is_packed_one_zip_per_canvas_student_with_the_lateness(demo):
         (page,) = [n for n in archive.namelist() if n.endswith(".html")]
         html = archive.read(page).decode()
     assert "Late penalty" in html and "3 h" in html
+    assert "Student: <b>Ada Lovelace (ada)</b>" in html  # the roster's name
     bob = people()["bob"].canvas_id
     with zipfile.ZipFile(packed / "02_dtypes" / f"{bob}.zip") as archive:
         (page,) = [n for n in archive.namelist() if n.endswith(".html")]
