@@ -342,6 +342,7 @@ def autograde(
     if on_plan:
         on_plan(len(jobs))
     sources = {a: read(course.source_path(a)) for a in course.assignments()}  # read once
+    deadlines = course.deadlines()  # once too: checked before anything ran, the same for all
     done, todo = [], []
     for job in jobs:
         previous = None if force else _previous(job)
@@ -349,7 +350,7 @@ def autograde(
     results = []
 
     def finish(result: NotebookResult) -> None:
-        _record(result, course, sources[result.assignment])
+        _record(result, course, sources[result.assignment], deadlines)
         results.append(result)
         if progress:
             progress(result)
@@ -364,14 +365,14 @@ def autograde(
     return sorted(results, key=lambda r: (r.student, r.assignment))
 
 
-def _record(result: NotebookResult, course: Course, source) -> None:
+def _record(result: NotebookResult, course: Course, source, deadlines) -> None:
     """Record one result in the gradebook, with the due date, hand-in time, extension and
     late penalty the deadlines give; a failure is that result's problem, not the run's
     (the saved result is recorded again by the next run)."""
     from grader.gradebook import record
 
     try:
-        record(result, course.db_url, source, deadlines=course.deadlines())
+        record(result, course.db_url, source, deadlines=deadlines)
     except Exception as error:  # noqa: BLE001 - one bad record must not lose the others
         result.problems.append(
             f"the grade could not be recorded in the gradebook ({_plainly(error)}); "
