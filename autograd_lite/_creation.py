@@ -97,7 +97,7 @@ def _not_a_number(data):
     return None if isinstance(data, (numbers.Number, np.generic, np.ndarray)) else data
 
 
-def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """A new tensor holding a copy of ``data`` (a number, nested lists, or a NumPy array)."""
     check_device(device)
     if isinstance(data, Tensor):
@@ -107,17 +107,101 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     raw = _unwrap(data)
     if isinstance(raw, str):
         raise TypeError("new(): invalid data type 'str'")
+    target = _dtype.as_dtype(dtype) if dtype is not None else None
     array = np.array(raw)
     if array.dtype.kind in "US":
         raise ValueError("too many dimensions 'str'")
+    if _may_hold_a_huge_int(array) and _has_int_beyond_int64(raw):
+        target = target or _infer_dtype(raw)
+        array = _beyond_int64(raw, target)
     if array.dtype == object:
         culprit = _not_a_number(raw)
         raise RuntimeError(f"Could not infer dtype of {type(culprit).__name__}")
-    target = _dtype.as_dtype(dtype) if dtype is not None else _infer_dtype(raw)
+    target = target or _infer_dtype(raw)
+    if not isinstance(raw, np.ndarray):  # Python numbers are checked, arrays cast (as in torch)
+        _check_numbers_fit(raw, array, target)
+        if target.np.kind in "iu" and array.dtype.kind == "f":  # ints with floats: each exact
+            array = np.array(raw, dtype=np.int64)  # (floats truncated, as C casts them)
     return _finish(np.array(array, dtype=target.np, copy=True), requires_grad)
 
 
-def as_tensor(data, dtype=None, device=None) -> Tensor:
+def _may_hold_a_huge_int(array: np.ndarray) -> bool:
+    """NumPy makes an int beyond int64 uint64, float64 or object: a quick look first, so that
+    ordinary lists are not walked in Python."""
+    if array.dtype == object:
+        return True
+    if array.dtype.kind not in "uf" or array.size == 0:
+        return False
+    finite = array[np.isfinite(array)] if array.dtype.kind == "f" else array
+    return finite.size > 0 and float(np.abs(finite).max()) >= 2.0**63
+
+
+def _has_int_beyond_int64(raw) -> bool:
+    """Whether a Python int in ``raw`` is beyond int64: torch reads one as a C long long."""
+    if isinstance(raw, (np.ndarray, np.generic)):
+        return False
+    return any(type(x) is int and not -(2**63) <= x < 2**63 for x in _python_numbers(raw))
+
+
+def _beyond_int64(raw, target: _dtype.dtype) -> np.ndarray:
+    """A floating or bool tensor takes ints beyond int64 (as floats, as truth values); any other
+    refuses the first number it cannot store, in order, as torch stores them one by one."""
+    if target.is_floating_point or target.np.kind == "b":
+        return np.array(raw, dtype=target.np)
+    for x in _python_numbers(raw):
+        if type(x) is int and not -(2**63) <= x < 2**63:
+            raise ValueError("Overflow when unpacking long long")
+        _check_fits(np.array(x), target)
+    raise AssertionError("unreachable: raw holds an int beyond int64")
+
+
+def _python_numbers(raw):
+    if isinstance(raw, (list, tuple)):
+        for x in raw:
+            yield from _python_numbers(x)
+    else:
+        yield raw
+
+
+def _check_numbers_fit(raw, array: np.ndarray, target: _dtype.dtype) -> None:
+    """All at once when the numbers are all ints or all floats; one by one, in order, when the
+    whole does not fit or mixes ints and floats for an unsigned dtype (whose rules for the two
+    differ), so that the error is torch's for the first number it cannot store."""
+    mixed = target.np.kind == "u" and array.dtype.kind == "f" and isinstance(raw, (list, tuple))
+    if not mixed:
+        try:
+            return _check_fits(array, target)
+        except RuntimeError:
+            if not isinstance(raw, (list, tuple)):
+                raise
+    for x in _python_numbers(raw):
+        _check_fits(np.array(x), target)
+
+
+def _check_fits(array: np.ndarray, target: _dtype.dtype) -> None:
+    """torch refuses to store a Python number an integer dtype cannot hold (c10's
+    ``overflows``): a float out of range, nan or inf; an int out of range, except that an
+    unsigned dtype takes negative ints down to minus its maximum (they wrap, -1 as 255)."""
+    kind = target.np.kind
+    if kind not in "iu" or array.size == 0 or array.dtype.kind not in "iuf":
+        return  # floating and bool targets take anything (bool: nonzero is True)
+    limits = np.iinfo(target.np)
+    low = -int(limits.max) if kind == "u" and array.dtype.kind in "iu" else limits.min
+    if array.dtype.kind == "f":
+        fits = np.isfinite(array).all() and array.min() >= low and array.max() <= limits.max
+    else:
+        fits = int(array.min()) >= low and int(array.max()) <= limits.max
+    if not fits:
+        name = str(target).removeprefix("torch.")
+        raise RuntimeError(
+            f"value cannot be converted to type {name} without overflow"
+            + hint(
+                f"{name} holds {limits.min} to {limits.max}; wrapping happens only in arithmetic"
+            )
+        )
+
+
+def as_tensor(data, *, dtype=None, device=None) -> Tensor:
     """Like tensor(), but shares memory with a NumPy array (or returns a tensor as is)."""
     check_device(device)
     if isinstance(data, Tensor):

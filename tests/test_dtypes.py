@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 import torch
 from helpers import BINARY_OPS, compare, compare_error, integers, randn
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autograd_lite
 
@@ -427,3 +429,99 @@ DTYPE_ERRORS = {
 )
 def test_dtype_error(fn, inputs):
     compare_error(fn, *inputs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Python numbers an integer dtype cannot hold: torch refuses them at creation (c10's overflows)
+# ---------------------------------------------------------------------------------------------
+
+INTEGER_DTYPES = ("uint8", "int8", "int16", "int32", "int64")
+
+
+def _created(lib, data, dtype):
+    """What ``lib.tensor(data, dtype=...)`` gives: its values and dtype, or its error."""
+    try:
+        t = lib.tensor(data, dtype=None if dtype is None else getattr(lib, dtype))
+    except Exception as error:  # the result under test
+        return type(error).__name__, str(error).splitlines()[0]
+    return str(t.dtype), t.tolist()
+
+
+@pytest.mark.parametrize(
+    "data, dtype",
+    [
+        (300, "int8"),
+        ([1, 300], "int8"),
+        (-129, "int8"),
+        (256, "uint8"),
+        (-256, "uint8"),
+        (-1.0, "uint8"),
+        (127.9, "int8"),
+        (float("nan"), "int32"),
+        ([1.0, float("inf")], "int64"),
+        (9.3e18, "int64"),
+        (2**31, "int32"),
+        (40000, "int16"),
+        (2**63, None),
+        (-(2**63) - 1, None),
+        (2**64, "int64"),
+    ],
+)
+def test_a_number_an_integer_dtype_cannot_hold_is_refused(data, dtype):
+    compare_error(lambda lib: lib.tensor(data, dtype=getattr(lib, dtype) if dtype else None))
+
+
+@pytest.mark.parametrize(
+    "data, dtype",
+    [
+        (-1, "uint8"),  # negative ints wrap into unsigned dtypes, down to minus the maximum
+        (-255, "uint8"),
+        (3.7, "int8"),  # truncated
+        ([-128, 127], "int8"),
+        (300, "bool"),
+        (2**70, "float64"),  # beyond int64, read as a float
+        ([2**70, 1], "float32"),
+    ],
+)
+def test_numbers_an_integer_dtype_can_hold_are_stored_as_torch_stores_them(data, dtype):
+    assert _created(autograd_lite, data, dtype) == _created(torch, data, dtype)
+
+
+def test_arrays_are_cast_not_checked_as_in_torch():
+    assert _created(autograd_lite, np.array([300]), "int8") == _created(
+        torch, np.array([300]), "int8"
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.integers(-(2**64), 2**64),
+            st.floats(allow_nan=True, allow_infinity=True, width=64),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    st.sampled_from((None, "bool", "float32", "float64", *INTEGER_DTYPES)),
+)
+def test_any_python_numbers_are_created_or_refused_as_in_torch(numbers, dtype):
+    ours, theirs = _created(autograd_lite, numbers, dtype), _created(torch, numbers, dtype)
+    if theirs[0] in ("RuntimeError", "ValueError", "TypeError", "OverflowError"):
+        assert ours == theirs
+        return
+    assert ours[0] == theirs[0]  # the dtype
+    np.testing.assert_array_equal(np.array(ours[1]), np.array(theirs[1]))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.tensor(1.0, 0.8, 1.8),  # a tutorial's slip: tensor(1.0, 0.8) for a list
+        lambda lib: lib.tensor([1.0], lib.float64),  # dtype is keyword-only
+        lambda lib: lib.as_tensor([1.0], lib.float64),
+    ],
+)
+def test_tensor_takes_one_positional_argument(call):
+    compare_error(call)
