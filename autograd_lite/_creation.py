@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 import warnings
 
@@ -178,7 +179,7 @@ def _check_numbers_fit(raw, array: np.ndarray, target: _dtype.dtype) -> None:
         _check_fits(np.array(x), target)
 
 
-def _check_fits(array: np.ndarray, target: _dtype.dtype) -> None:
+def _check_fits(array: np.ndarray, target: _dtype.dtype, type_name: str | None = None) -> None:
     """torch refuses to store a Python number an integer dtype cannot hold (c10's
     ``overflows``): a float out of range, nan or inf; an int out of range, except that an
     unsigned dtype takes negative ints down to minus its maximum (they wrap, -1 as 255)."""
@@ -192,13 +193,15 @@ def _check_fits(array: np.ndarray, target: _dtype.dtype) -> None:
     else:
         fits = int(array.min()) >= low and int(array.max()) <= limits.max
     if not fits:
-        name = str(target).removeprefix("torch.")
-        raise RuntimeError(
-            f"value cannot be converted to type {name} without overflow"
-            + hint(
-                f"{name} holds {limits.min} to {limits.max}; wrapping happens only in arithmetic"
-            )
-        )
+        raise _overflow(target, type_name)
+
+
+def _overflow(target: _dtype.dtype, type_name: str | None = None) -> RuntimeError:
+    name, limits = str(target).removeprefix("torch."), np.iinfo(target.np)
+    return RuntimeError(
+        f"value cannot be converted to type {type_name or name} without overflow"
+        + hint(f"{name} holds {limits.min} to {limits.max}; wrapping happens only in arithmetic")
+    )
 
 
 def as_tensor(data, *, dtype=None, device=None) -> Tensor:
@@ -244,9 +247,51 @@ def _float_or(dtype) -> _dtype.dtype:
     return _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
 
 
+# The C++ names torch's fill functions (full, fill_) give an integer dtype in their overflow error.
+_C_TYPE_NAMES = {
+    "int8": "int8_t",
+    "uint8": "uint8_t",
+    "int16": "int16_t",
+    "int32": "int",
+    "float16": "c10::Half",
+    "float32": "float",
+    "float64": "double",
+}
+
+
 def _filled(size, value, dtype, requires_grad, device) -> Tensor:
     check_device(device)
-    return _finish(np.full(_size(size), value, dtype=_float_or(dtype).np), requires_grad)
+    target, shape = _float_or(dtype), _size(size)
+    value = _fill_value(value, target, single=math.prod(shape) == 1)
+    return _finish(np.full(shape, value, dtype=target.np), requires_grad)
+
+
+def _fill_value(value, target: _dtype.dtype, *, single: bool = False):
+    """A Python number as ``target`` stores it, checked as torch checks a fill value: bool
+    takes its truth, a floating dtype inf, nan and what is within its range (and float16, in
+    a one-element tensor, anything: too large becomes inf, a path of torch's own), an integer
+    dtype what it can hold (negative ints wrap into unsigned ones, as in ``tensor``)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return value
+    if target.np.kind == "b":
+        return bool(value)
+    name = str(target).removeprefix("torch.")
+    if target.is_floating_point:
+        as_float = float(value)
+        quirk = single and name == "float16"
+        largest = float(np.finfo(target.np).max)  # (a Python float: no float16 comparison)
+        if math.isfinite(as_float) and abs(as_float) > largest and not quirk:
+            raise RuntimeError(
+                f"value cannot be converted to type {_C_TYPE_NAMES[name]} without overflow"
+                + hint(f"the largest {name} is {largest:g}")
+            )
+        with np.errstate(over="ignore"):  # too large for float16: inf, silently as in torch
+            return np.array(as_float).astype(target.np)
+    type_name = _C_TYPE_NAMES.get(name, f"{name}_t")
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        raise _overflow(target, type_name)
+    _check_fits(np.array(value), target, type_name)
+    return np.array(value).astype(target.np)
 
 
 def _sizes(sizes: tuple, size) -> tuple:

@@ -6,6 +6,7 @@ The expected dtype always comes from torch itself (helpers.compare checks dtype 
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -525,3 +526,27 @@ def test_any_python_numbers_are_created_or_refused_as_in_torch(numbers, dtype):
 )
 def test_tensor_takes_one_positional_argument(call):
     compare_error(call)
+
+
+def _filled_with(lib, value, dtype, shape=(2,)):
+    try:
+        t = lib.full(shape, value, dtype=None if dtype is None else getattr(lib, dtype))
+    except Exception as error:  # the result under test
+        return type(error).__name__, str(error).splitlines()[0]
+    return str(t.dtype), repr(t)
+
+
+@pytest.mark.parametrize("shape", [(), (1,), (2, 3), (0,)])
+@pytest.mark.parametrize("dtype", (None, "bool", "float16", "float32", "float64", *INTEGER_DTYPES))
+@pytest.mark.parametrize(
+    "value",
+    [300, 2**40, -1, -256, 3.5, -3.5, 1e10, 1e300, 65520.0, float("nan"), float("-inf")]
+    + [2**63, -(2**63), True],
+)
+def test_full_takes_or_refuses_a_fill_value_as_torch_does(value, dtype, shape):
+    """Dtypes refuse what they cannot hold, named by C type (int8_t, int, c10::Half, float);
+    inf and nan are floats' own; a one-element float16 takes anything, too large as inf."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = _filled_with(autograd_lite, value, dtype, shape)
+    assert ours == _filled_with(torch, value, dtype, shape)
