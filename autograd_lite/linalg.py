@@ -1,5 +1,5 @@
 """torch.linalg: ``solve``, ``inv``, ``det``, ``svd``, ``svdvals`` and the norms (forwards and
-gradient rules are in ``_ops.py`` with every other operation)."""
+gradient rules are in ``_ops/linalg.py``, ``_ops/svd.py`` and ``_ops/norms.py``)."""
 
 from __future__ import annotations
 
