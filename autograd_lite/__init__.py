@@ -3,7 +3,8 @@
 ``import autograd_lite as torch`` runs the tensor and autograd code of a beginner course with
 torch's results: the same values, dtypes, printing, ``grad_fn`` names, errors and higher-order
 derivatives.  The whole engine is ``_engine.py``; every operation, with its forward and its
-gradient rule side by side, is in ``_ops.py``.
+gradient rule side by side, is in ``_ops/``, one file per family (``_ops/__init__.py`` lists
+them).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from . import (
     autograd,
     cuda,
     linalg,
+    random,
 )
 from ._creation import (
     arange,
@@ -186,6 +188,7 @@ from ._ops import (
 )
 from ._printing import get_printoptions, printoptions, set_printoptions
 from ._tensor import Size, Tensor, device
+from .random import Generator, default_generator, get_rng_state, initial_seed, set_rng_state
 
 pi = _math.pi
 e = _math.e
@@ -218,13 +221,13 @@ def is_tensor(obj) -> bool:
 
 def numel(input: Tensor) -> int:
     if not isinstance(input, Tensor):
-        raise _ops._not_tensor("numel", input)
+        raise _ops._base._not_tensor("numel", input)
     return input.numel()
 
 
 def is_floating_point(input: Tensor) -> bool:
     if not isinstance(input, Tensor):
-        raise _ops._not_tensor("is_floating_point", input)
+        raise _ops._base._not_tensor("is_floating_point", input)
     return input.is_floating_point()
 
 

@@ -399,36 +399,39 @@ def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_gra
 # Random numbers: a NumPy generator (the streams differ from torch's, the distributions agree)
 # --------------------------------------------------------------------------------------------
 
-_generator = None  # created on first use: importing numpy.random costs ~15 ms at start-up
+
+def _rng(generator=None) -> np.random.Generator:
+    """The NumPy generator behind ``generator`` (autograd_lite.random), or the default one."""
+    from . import random
+
+    return (generator or random.default_generator).numpy
 
 
-def _rng():
-    global _generator
-    if _generator is None:
-        _generator = np.random.default_rng()
-    return _generator
+def manual_seed(seed):
+    from . import random
+
+    return random.manual_seed(seed)
 
 
-def manual_seed(seed: int):
-    global _generator
-    _generator = np.random.default_rng(int(seed))
-    return _generator
+def seed() -> int:
+    from . import random
+
+    return random.seed()
 
 
-seed = manual_seed
-
-
-def rand(*sizes, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     check_device(device)
     dt = _float_or(dtype)
-    return _finish(_rng().random(_size(_sizes(sizes, size))).astype(dt.np), requires_grad)
+    return _finish(_rng(generator).random(_size(_sizes(sizes, size))).astype(dt.np), requires_grad)
 
 
-def randn(*sizes, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randn(
+    *sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False
+) -> Tensor:
     check_device(device)
     dt = _float_or(dtype)
     shape = _size(_sizes(sizes, size))
-    return _finish(_rng().standard_normal(shape).astype(dt.np), requires_grad)
+    return _finish(_rng(generator).standard_normal(shape).astype(dt.np), requires_grad)
 
 
 def rand_like(input, dtype=None, requires_grad=False) -> Tensor:
@@ -439,22 +442,26 @@ def randn_like(input, dtype=None, requires_grad=False) -> Tensor:
     return randn(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
-def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randint(
+    low, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False
+) -> Tensor:
     check_device(device)
     if size is None and isinstance(high, (tuple, list)):  # the randint(high, size) form
         low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.int64
-    return _finish(_rng().integers(low, high, size=_size(size)).astype(dt.np), requires_grad)
+    return _finish(
+        _rng(generator).integers(low, high, size=_size(size)).astype(dt.np), requires_grad
+    )
 
 
-def randperm(n: int, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randperm(n: int, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     check_device(device)
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.int64
-    return _finish(_rng().permutation(n).astype(dt.np), requires_grad)
+    return _finish(_rng(generator).permutation(n).astype(dt.np), requires_grad)
 
 
-def normal(mean=0.0, std=1.0, size=None, dtype=None) -> Tensor:
+def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None) -> Tensor:
     dt = _float_or(dtype)
-    return make_tensor(_rng().normal(mean, std, _size(size or ())).astype(dt.np))
+    return make_tensor(_rng(generator).normal(mean, std, _size(size or ())).astype(dt.np))

@@ -4,8 +4,8 @@
 back from arithmetic, and they are several times faster for scalar code); it becomes a real 0-d
 array the moment something needs to write to it or share it (``.numpy()``, in-place ops).
 
-The operations themselves live in ``_ops.py``; this module holds the tensor's state, its Python
-protocols and the in-place machinery.
+The operations themselves live in ``_ops/``, one file per family; this module holds the tensor's
+state, its Python protocols and the in-place machinery.
 """
 
 from __future__ import annotations
@@ -458,9 +458,9 @@ class Tensor:
                 dtype = arg
         if dtype is None or _dtype.as_dtype(dtype).np == self._data.dtype:
             return self.clone() if copy else self
-        from . import _ops
+        from ._ops.views import to_dtype
 
-        return _ops.to_dtype(self, _dtype.as_dtype(dtype))
+        return to_dtype(self, _dtype.as_dtype(dtype))
 
     def float(self) -> Tensor:
         return self.to(_dtype.float32)
@@ -479,6 +479,20 @@ class Tensor:
 
     def short(self) -> Tensor:
         return self.to(_dtype.int16)
+
+    def char(self) -> Tensor:
+        return self.to(_dtype.int8)
+
+    def byte(self) -> Tensor:
+        return self.to(_dtype.uint8)
+
+    def type_as(self, other) -> Tensor:
+        if not isinstance(other, Tensor):
+            raise TypeError(
+                "type_as(): argument 'other' (position 1) must be Tensor, "
+                f"not {type(other).__name__}"
+            )
+        return self.to(other.dtype)
 
     def bool(self) -> Tensor:
         return self.to(_dtype.bool_)
@@ -656,13 +670,14 @@ class Tensor:
             or not (base._requires_grad or self._requires_grad)
         ):
             return
-        from . import _ops
+        from ._ops._base import _record
+        from ._ops.indexing import CopySlices, _take
 
         key = _positions_in_base(self)
-        written = _ops.CopySlices()
+        written = CopySlices()
         written.key = key
-        base._rebase(_ops._record(written, (base, self), base._writable())._grad_fn)
-        self._grad_fn = _ops._take(base, key, "AsStridedBackward0")._grad_fn
+        base._rebase(_record(written, (base, self), base._writable())._grad_fn)
+        self._grad_fn = _take(base, key, "AsStridedBackward0")._grad_fn
         self._output_nr = 0
 
     def _keep_original(self, node, data) -> None:

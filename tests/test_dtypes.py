@@ -550,3 +550,20 @@ def test_full_takes_or_refuses_a_fill_value_as_torch_does(value, dtype, shape):
         warnings.simplefilter("error")
         ours = _filled_with(autograd_lite, value, dtype, shape)
     assert ours == _filled_with(torch, value, dtype, shape)
+
+
+@pytest.mark.parametrize(
+    "method", ["byte", "char", "short", "int", "long", "half", "float", "double", "bool"]
+)
+def test_every_casting_method_matches_torch(method):
+    """Values (wrapping as torch wraps: -2.5 as a byte is 254), dtype, and the graph: only
+    floating results keep it (ToCopyBackward0), with torch's gradients."""
+    data = np.array([1.7, -2.5, 100.25, 0.0])
+    floating = method in ("half", "float", "double")
+    compare(lambda lib, x: getattr(x, method)(), data, grad=floating, second_order=floating)
+
+
+def test_type_as_takes_the_other_tensor_s_dtype():
+    compare(lambda lib, x: x.type_as(lib.tensor(1.0, dtype=lib.float64)) * 2, randn(3))
+    compare(lambda lib, x: x.type_as(lib.tensor([1])), randn(3), grad=False, second_order=False)
+    compare_error(lambda lib, x: x.type_as(3), randn(2))
