@@ -28,8 +28,8 @@ PYTEST_PARALLEL ?= -n auto --dist loadfile
 # Throwaway venv for `make lock`, so the lock never inherits the dev venv's leftovers.
 LOCK_VENV := build/lock-venv
 
-.PHONY: help setup student-setup system-deps graphviz test demo lab check release bench lint \
-	format lock clean
+.PHONY: help setup student-setup system-deps graphviz test test-pythons demo lab check release \
+	bench lint format lock clean
 
 help: ## list targets
 	@grep -E '^[a-z.-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 15
@@ -86,6 +86,12 @@ test: setup ## lint, format check, then the test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
+
+# The library's tests (tests of autograd_lite only, listed in the script) on every CPython 3.10+
+# found at run time (pyenv's versions, python3, /usr/bin/python3*), each in its own venv under
+# build/pythons/; see .ci/test-pythons for what runs where torch or numpy is missing.
+test-pythons: setup ## run the library tests on every CPython 3.10+ on this machine
+	.ci/test-pythons
 
 # The main job: release the course, autograde the bundled sample class (grader/sample_class/),
 # write feedback, grades.csv and report plots under build/demo/. The short cell timeout keeps

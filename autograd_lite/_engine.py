@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import gc
-import sys
 import weakref
 
 import numpy as np
@@ -369,7 +368,8 @@ class AccumulateGrad(Node):
         return ()
 
     def accumulate(self, grad, create_graph: bool, private: bool = False) -> None:
-        """``private``: nothing but the pass holds ``grad``, which may then become ``.grad``."""
+        """``private``: the pass made ``grad`` (an owned sum) and showed it to nobody, so it
+        may become ``.grad`` itself."""
         leaf = self.variable
         if leaf._grad is None:
             # A gradient may be shared (AddBackward0 passes one tensor to both inputs) or
@@ -604,50 +604,33 @@ def _fresh_plan(root_nodes, targets) -> tuple:
     return _counted_down(root_nodes, dependencies), dependencies, None
 
 
-# Adding gradients in place, as torch's InputBuffer does, when the running sum is private.
+# Adding gradients in place, as torch's InputBuffer does, into sums the pass owns.
 #
-# A gradient rule's result is usually a fresh array that only the pass holds; adding the next
-# gradient into it saves a new array per sum (on big tensors a third of the time of an add).
-# But a gradient may also be shared (AddBackward0 sends one tensor to both inputs), captured,
-# hooked, a view, or a user's tensor: the reference counts tell these apart, as NumPy's own
-# temporary elision does. They are measured once, because Python versions count differently.
-_IN_PLACE_MIN_SIZE = 1 << 14  # below this, a new array is as cheap as the checks
+# When several gradients reach one node, the first sum is a new array; the pass made it and has
+# shown it to nobody, so the next gradients may be added into it (on big tensors this saves a
+# third of the time of an add), and a leaf may take it as its .grad without a copy (torch's
+# AccumulateGrad steals such a gradient too). Anything else may be held elsewhere: a gradient
+# that AddBackward0 sent to two nodes, one a hook kept, a captured or retained one, a view, a
+# user's `gradient=`. So ownership is recorded where the pass creates the array, in `owned`
+# (id -> tensor; holding the tensor keeps its id from being reused), and given up as soon as
+# the sum is shown to anyone: a hook, a capture, retain_grad, a gradient rule. It is never
+# guessed from reference counts, which CPython 3.14 and free-threaded builds count differently.
+_IN_PLACE_MIN_SIZE = 1 << 14  # below this, a new array costs no more than the bookkeeping
 
 
-def _private(t, extra_holders: int = 0, *, measure: bool = False):
-    """Whether only the pass holds ``t`` and its array, so that writing into it is unseen.
-
-    ``t`` is held by a variable of the caller and ``extra_holders`` other references the pass
-    knows of (further frames, a buffer); ``measure`` returns the counts instead, for calibration.
-    """
-    data = t._data
-    if not measure and (data.__class__ is not np.ndarray or data.size < _IN_PLACE_MIN_SIZE):
-        return False  # (checked first: small tensors are the common case)
-    counts = (sys.getrefcount(t) - extra_holders, sys.getrefcount(data))
-    if measure:
-        return counts
-    return (
-        counts == _PRIVATE
-        and data.base is None  # not a view: it owns its memory
-        and data.flags.writeable
-    )
-
-
-def _measure_private() -> tuple | None:
-    if not getattr(sys, "_is_gil_enabled", lambda: True)():
-        return None  # free-threaded Python: reference counts are not exact
-    probe = _tensor.make_tensor(np.empty(1))  # held by this one variable, like a pass's sum
-    return _private(probe, measure=True)
-
-
-def _sum_into(old, grad):
-    """``old + grad`` without a graph, in place when ``old`` is private."""
-    # old's holders beyond this frame: run_backward's variable and its buffer
-    if _private(old, 2) and old._data.shape == grad._data.shape:
-        if old._data.dtype is grad._data.dtype:
-            np.add(old._data, grad._data, out=old._data)
+def _sum_into(old, grad, owned: dict):
+    """``old + grad`` without a graph: into ``old`` if the pass owns it, else a new owned sum."""
+    if owned.get(id(old)) is old:
+        data = old._data
+        if data.shape == grad._data.shape and data.dtype is grad._data.dtype:
+            np.add(data, grad._data, out=data)
             return old
-    return _tensor.make_tensor(old._data + grad._data)
+        del owned[id(old)]  # (not expected: the sums of one input have its shape and dtype)
+    data = old._data + grad._data
+    total = _tensor.make_tensor(data)
+    if data.__class__ is np.ndarray and data.size >= _IN_PLACE_MIN_SIZE:
+        owned[id(total)] = total  # a new array, held by nothing but the pass
+    return total
 
 
 def _add(buffers: dict, node, nr: int, grad) -> None:
@@ -689,6 +672,7 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, captures=None
     (plain ``backward()``), leaves add their gradient into ``.grad``.
     """
     buffers: dict = {}
+    owned: dict = {}  # the sums in `buffers` that the pass made and showed nobody (_sum_into)
     for (node, nr), grad in zip(roots, root_grads):
         _add(buffers, node, nr, grad)
     targets = None if captures is None else frozenset(node for node, _ in captures)
@@ -705,19 +689,23 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, captures=None
             grads = buffers.pop(node, None)
             if grads is None:  # only None reached it: nothing to do
                 continue
+            # Owned until shown to a hook, a capture, a retained grad or a rule; a leaf takes it.
+            mine = owned.pop(id(grads), None) is grads if owned else False
             # One node's turn, inline (it runs for every node of every pass): hooks, the
             # captured and retained gradients, then the node's gradient rule.
             if node._pre_hooks:
                 grads = _run_hooks(node._pre_hooks, grads)
+                mine = False
             if targets is not None and node in targets:
                 _capture(captures, node, grads)
+                mine = False
             if node._retained:  # torch fills retained grads in autograd.grad() too
                 _fill_retained(node, grads, create_graph)
+                mine = False
             input_grads = None
             if node.__class__ is AccumulateGrad:
                 if accumulate:
-                    private = not create_graph and _private(grads)
-                    node.accumulate(grads, create_graph, private)
+                    node.accumulate(grads, create_graph, private=mine and not create_graph)
             elif needed is None or node in needed:
                 if node.num_outputs > 1:
                     grads = node.materialize(grads)
@@ -743,8 +731,8 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, captures=None
                     elif create_graph:  # the sum is part of the new graph
                         buffers[child] = old + grad
                     else:  # same shape and dtype (fitted above): plain bookkeeping
-                        buffers[child] = _sum_into(old, grad)
-                else:
+                        buffers[child] = _sum_into(old, grad, owned)
+                else:  # (a sum made here is not owned: an owned one left behind is only dropped)
                     _add(buffers, child, numbers[i] if numbers else 0, grad)
     finally:
         _GradMode.enabled = previous_mode
@@ -787,5 +775,3 @@ def _fill_retained(node, grads, create_graph: bool) -> None:
 
 # The Tensor module imports this one; bound last, it is complete by the time backward runs.
 from . import _tensor  # noqa: E402
-
-_PRIVATE = _measure_private()

@@ -1,0 +1,360 @@
+"""The backward pass writes in place only into gradient buffers it owns (issue 14, point 4).
+
+The pass may add a gradient into a running sum, and a leaf may take a gradient as its
+``.grad`` without a copy, only when the pass made that array itself and showed it to nobody
+(``_engine._sum_into``). Every other gradient may be held elsewhere and must never change:
+one that AddBackward0 sent to both of its inputs, a user's ``gradient=``, one a hook kept,
+a retained or captured one, a view. Each case is run with torch on the same inputs, on tensors
+above ``_IN_PLACE_MIN_SIZE`` or with the threshold lowered, and ownership must not come from
+reference counts (CPython 3.14 and free-threaded builds count differently).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import pathlib
+import random
+import sys
+from unittest import mock
+
+import numpy as np
+import pytest
+from helpers import randn, same
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_properties import FAST
+
+import autograd_lite
+from autograd_lite import _engine
+
+BIG = 1 << 15  # above _IN_PLACE_MIN_SIZE
+
+
+@contextlib.contextmanager
+def in_place_from_any_size():
+    with mock.patch.object(_engine, "_IN_PLACE_MIN_SIZE", 1):
+        yield
+
+
+def test_big_is_above_the_threshold():
+    assert _engine._IN_PLACE_MIN_SIZE <= BIG
+
+
+def finish(lib, leaves, *held):
+    """Change every leaf's .grad in place, then return all: an alias of a held one would show."""
+    grads = [leaf.grad for leaf in leaves]
+    for k, grad in enumerate(grads):
+        if grad is not None:
+            grad.add_(float(k + 1))
+    return grads, held
+
+
+# --------------------------------------------------------------------------------------------
+# Each kind of holder, on big tensors
+# --------------------------------------------------------------------------------------------
+
+
+def test_one_gradient_sent_to_both_inputs_of_an_add():
+    """AddBackward0 passes one tensor on to both sides; each is then summed with more."""
+    xv, wv = randn(BIG), randn(BIG)
+
+    def fn(lib):
+        x = lib.tensor(xv, requires_grad=True)
+        w = lib.tensor(wv, requires_grad=True)
+        s = x + w  # s's gradient goes to x and to w as the same tensor
+        t = s + s  # and s itself receives the same tensor twice
+        (t + x.sin() + w.cos()).sum().backward()
+        return finish(lib, [x, w])
+
+    same(fn, graph=False)
+
+
+def test_the_same_tensor_as_both_inputs():
+    values = randn(BIG)
+
+    def fn(lib):
+        x = lib.tensor(values, requires_grad=True)
+        h = x.sin()
+        (h + h + h * h).sum().backward()
+        return finish(lib, [x])
+
+    same(fn, graph=False)
+
+
+@pytest.mark.parametrize("twice", [False, True])
+def test_a_users_gradient_is_never_written_into(twice):
+    values, vector = randn(BIG), randn(BIG)
+
+    def fn(lib):
+        x = lib.tensor(values, requires_grad=True)
+        v = lib.tensor(vector)
+        y = x.exp() + x  # v reaches x along two paths: summed there
+        y.backward(v, retain_graph=twice)
+        if twice:
+            y.backward(v)
+        (x * 1.0).backward(v)  # and once straight through to the leaf
+        return finish(lib, [x], v)
+
+    same(fn, graph=False)
+
+
+@pytest.mark.parametrize("where", ["intermediate", "leaf", "both"])
+def test_hooks_that_keep_their_gradient(where):
+    values = randn(BIG)
+
+    def fn(lib):
+        x = lib.tensor(values, requires_grad=True)
+        kept = []
+        h = x.sin()
+        if where in ("intermediate", "both"):
+            h.register_hook(kept.append)
+        if where in ("leaf", "both"):
+            x.register_hook(kept.append)
+        (h * h + h.exp() + x.cos()).sum().backward()
+        return finish(lib, [x], kept)
+
+    same(fn, graph=False)
+
+
+def test_a_hook_that_returns_a_gradient_it_keeps():
+    values = randn(BIG)
+
+    def fn(lib):
+        x = lib.tensor(values, requires_grad=True)
+        mine = []
+
+        def hook(grad):
+            mine.append(grad * 2.0)
+            return mine[-1]
+
+        h = x.tanh()
+        h.register_hook(hook)
+        (h * h + h).sum().backward()
+        return finish(lib, [x], mine)
+
+    same(fn, graph=False)
+
+
+def test_retained_gradients():
+    values = randn(BIG)
+
+    def fn(lib):
+        x = lib.tensor(values, requires_grad=True)
+        h = x.sin()
+        u = h * 3.0
+        h.retain_grad()
+        u.retain_grad()
+        (u + u.exp() + h * h).sum().backward()
+        return finish(lib, [x], h.grad, u.grad)
+
+    same(fn, graph=False)
+
+
+def test_captured_gradients_then_backward():
+    values = randn(BIG)
+
+    def fn(lib):
+        x = lib.tensor(values, requires_grad=True)
+        h = x.sin()
+        y = (h * h + h.exp() + 2 * h).sum()
+        captured = lib.autograd.grad(y, (h, x), retain_graph=True)
+        y.backward()
+        return finish(lib, [x], captured)
+
+    same(fn, graph=False)
+
+
+def test_backward_with_inputs_captures_the_leaf():
+    values = randn(BIG)
+
+    def fn(lib):
+        x = lib.tensor(values, requires_grad=True)
+        h = x.exp()
+        (h * x + h).sum().backward(inputs=[x])
+        return finish(lib, [x])
+
+    same(fn, graph=False)
+
+
+def test_views_and_expanded_gradients():
+    values = randn(BIG)
+
+    def fn(lib):
+        x = lib.tensor(values, requires_grad=True)
+        m = x.reshape(2, BIG // 2)
+        col = m[:, :1]  # a view; its gradient is scattered into a new array
+        e = x[None].expand(3, BIG)  # sum's gradient through expand: a broadcast view of ones
+        y = e.sum() + (m * m).sum() + col.sum() + m.t().sum() + x.sum()
+        y.backward()
+        return finish(lib, [x])
+
+    same(fn, graph=False)
+
+
+def test_create_graph_then_plain_backward():
+    values = randn(BIG)
+
+    def fn(lib):
+        x = lib.tensor(values, requires_grad=True)
+        h = x.sin()
+        (g,) = lib.autograd.grad((h * h + h.exp()).sum(), x, create_graph=True)
+        (g * g + g).sum().backward()
+        return finish(lib, [x], g.detach())
+
+    same(fn, graph=False)
+
+
+def test_a_leafs_grad_is_its_own_after_a_stolen_sum():
+    """A sum the pass made may become .grad; the next backward adds into it, torch's way."""
+    values = randn(BIG)
+
+    def fn(lib):
+        x = lib.tensor(values, requires_grad=True)
+        (x.exp() * x + x.sin()).sum().backward()
+        first = x.grad
+        (x * x).sum().backward()
+        return first is x.grad, finish(lib, [x])
+
+    same(fn, graph=False)
+
+
+# --------------------------------------------------------------------------------------------
+# Random graphs with random holders (hypothesis), the threshold lowered to reach every corner
+# --------------------------------------------------------------------------------------------
+
+STEPS = {
+    "add": lambda a, b: a + b,
+    "mul": lambda a, b: a * b,
+    "sub": lambda a, b: a - b,
+    "twice": lambda a, b: a + a,  # one gradient to both inputs of an add
+    "square": lambda a, b: a * a,
+    "sin": lambda a, b: a.sin(),
+    "tanh": lambda a, b: a.tanh(),
+    "scale": lambda a, b: a * 0.5,
+    "view": lambda a, b: a.reshape(2, -1).reshape(-1),
+    "expand": lambda a, b: a[None].expand(2, a.shape[0]).sum(0),
+}
+HOLDERS = ["none", "none", "keep", "keep_leaf", "retain", "return_kept"]
+
+
+@st.composite
+def holder_programs(draw):
+    steps = []
+    for k in range(draw(st.integers(1, 8))):
+        values = 2 + k
+        op = draw(st.sampled_from(sorted(STEPS)))
+        a, b = draw(st.integers(0, values - 1)), draw(st.integers(0, values - 1))
+        steps.append((op, a, b, draw(st.sampled_from(HOLDERS))))
+    root = draw(st.sampled_from(["sum", "gradient", "grad_then_backward", "inputs"]))
+    seed = draw(st.integers(0, 2**32 - 1))
+    return steps, root, seed
+
+
+def run_with_holders(lib, program):
+    steps, root, seed = program
+    rng = np.random.default_rng(seed)
+    n = 6
+    x = lib.tensor(rng.uniform(-1, 1, n), requires_grad=True)
+    w = lib.tensor(rng.uniform(-1, 1, n), requires_grad=True)
+    values, kept, retained = [x, w], {}, []
+    for k, (op, a, b, holder) in enumerate(steps):
+        # (kept by step: torch and autograd_lite may run independent nodes in other orders)
+        mine = kept.setdefault(k, [])
+        value = STEPS[op](values[a], values[b])
+        if holder == "keep":
+            value.register_hook(mine.append)
+        elif holder == "keep_leaf":
+            values[a].register_hook(mine.append)
+        elif holder == "retain":
+            value.retain_grad()
+            retained.append(value)
+        elif holder == "return_kept":
+            value.register_hook(lambda g, mine=mine: mine.append(g * 1.0) or mine[-1])
+        values.append(value)
+    out = values[-1] + 0.0 * (x + w)  # both leaves are reached
+    v = lib.tensor(rng.uniform(-1, 1, n))
+    captured = ()
+    if root == "sum":
+        out.sum().backward()
+    elif root == "gradient":
+        out.backward(v)
+    elif root == "grad_then_backward":
+        captured = lib.autograd.grad(
+            out.sum(), values[2:] + [x], retain_graph=True, allow_unused=True
+        )
+        out.backward(v)
+    else:
+        out.backward(v, inputs=[x, w])
+    return finish(lib, [x, w], list(kept.values()), [t.grad for t in retained], captured, v)
+
+
+@settings(FAST, max_examples=200)
+@given(holder_programs())
+def test_random_graphs_with_holders_match_torch(program):
+    with in_place_from_any_size():
+        same(lambda lib: run_with_holders(lib, program), graph=False, atol=1e-8, rtol=1e-7)
+
+
+# --------------------------------------------------------------------------------------------
+# Ownership does not come from reference counts
+# --------------------------------------------------------------------------------------------
+
+
+def test_the_library_does_not_read_reference_counts():
+    package = pathlib.Path(autograd_lite.__file__).parent
+    readers = [
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if "getrefcount" in path.read_text(encoding="utf-8")
+    ]
+    assert readers == []
+    assert "getrefcount" not in inspect.getsource(_engine)
+
+
+@settings(FAST, max_examples=60)
+@given(holder_programs())
+def test_garbage_reference_counts_change_nothing(program):
+    """sys.getrefcount returns nonsense while autograd_lite runs: nothing may notice."""
+    callers = []
+    noise = random.Random(0)
+
+    def garbage(obj):
+        callers.append(sys._getframe(1).f_code.co_filename)
+        return noise.choice([0, 1, 2, 3, 2**31])
+
+    def fn(lib):
+        if lib is not autograd_lite:
+            return run_with_holders(lib, program)
+        with mock.patch.object(sys, "getrefcount", garbage):
+            return run_with_holders(lib, program)
+
+    with in_place_from_any_size():
+        same(fn, graph=False, atol=1e-8, rtol=1e-7)
+    package = str(pathlib.Path(autograd_lite.__file__).parent)
+    assert not [c for c in callers if c.startswith(package)]
+
+
+# --------------------------------------------------------------------------------------------
+# The shortcuts are taken where the pass does own the sum
+# --------------------------------------------------------------------------------------------
+
+
+def test_owned_sums_are_added_in_place_and_stolen_by_the_leaf():
+    x = autograd_lite.tensor(randn(BIG), requires_grad=True)
+    in_place = []
+    real = _engine._sum_into
+
+    def spy(old, grad, owned):
+        total = real(old, grad, owned)
+        in_place.append(total is old)
+        return total
+
+    with mock.patch.object(_engine, "_sum_into", spy):
+        (x.exp() + x.sin() + x.cos() + x * x).sum().backward()  # five gradients reach x
+    assert in_place == [False, True, True, True]  # the first sum is new, the rest go into it
+    grad = x.grad.numpy()
+    assert grad.flags.owndata and grad.flags.writeable
+    v = x.detach().numpy()
+    expected = np.exp(v) + np.cos(v) - np.sin(v) + 2 * v
+    np.testing.assert_allclose(grad, expected, rtol=1e-12, atol=1e-12)
