@@ -578,3 +578,51 @@ def test_remainder_by_a_tensor_differentiates_the_divisor():
     assert out.grad_fn.name() == "FmodBackward1"
     compare(lambda lib, a, b: (a % b) * a * b, x, y)
     compare(lambda lib, a, b: lib.fmod(a * b, b + 1), x, y)
+
+
+# NumPy's keyword names, which torch's argument parser takes for dim= and keepdim=.
+NUMPY_NAME_CASES = [
+    lambda lib, x: lib.sum(x, axis=0),
+    lambda lib, x: x.sum(axis=1, keepdims=True),
+    lambda lib, x: x.mean(axis=0),
+    lambda lib, x: lib.var(x, axis=1, keepdims=True),
+    lambda lib, x: x.std(axis=0),
+    lambda lib, x: lib.amax(x, axis=1),
+    lambda lib, x: lib.max(x, axis=1).values,
+    lambda lib, x: x.prod(axis=0),
+    lambda lib, x: x.cumsum(axis=1),
+    lambda lib, x: lib.softmax(x, axis=0),
+    lambda lib, x: lib.cat([x, x * 2], axis=1),
+    lambda lib, x: lib.stack([x, x], axis=1),
+    lambda lib, x: x.unsqueeze(axis=0),
+    lambda lib, x: x.select(axis=1, index=0),
+]
+
+
+@pytest.mark.parametrize("fn", NUMPY_NAME_CASES)
+def test_numpy_keyword_names_work_as_in_torch(fn):
+    compare(fn, randn(2, 3))
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda lib, x: lib.argmax(x, axis=1),
+        lambda lib, x: (x > 0).all(axis=1),
+        lambda lib, x: lib.count_nonzero(x, axis=0),
+    ],
+)
+def test_numpy_keyword_names_of_functions_without_gradients(fn):
+    compare(fn, randn(2, 3), grad=False, second_order=False)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda lib, x: x.sum(dim=0, axis=0),  # both names: torch knows only one
+        lambda lib, x: x.sum(0, keepdim=True, keepdims=True),
+        lambda lib, x: lib.norm(x, axis=1),  # torch's norm is Python, outside its parser
+    ],
+)
+def test_numpy_keyword_names_errors(fn):
+    compare_error(fn, randn(2, 3))

@@ -37,7 +37,7 @@ This file imports the families and binds their functions to ``Tensor`` as method
 from __future__ import annotations
 
 from .._tensor import Tensor
-from ._base import _as_tensor
+from ._base import _as_tensor, numpy_names
 from .arithmetic import (
     _APPLY,
     Add,
@@ -170,6 +170,17 @@ from .views import (
 # ============================================================================================
 # Tensor methods: the families' functions, bound to the class
 # ============================================================================================
+
+# Every function with a dim= or keepdim= also takes NumPy's axis= and keepdims=, as in torch;
+# but not norm, which torch writes in Python (torch.functional.norm), outside its parser.
+for _name, _fn in list(globals().items()):
+    if (
+        not _name.startswith("_")
+        and callable(_fn)
+        and not isinstance(_fn, type)
+        and _name != "norm"
+    ):
+        globals()[_name] = numpy_names(_fn)
 
 _METHODS = {
     name: globals()[name]

@@ -6,6 +6,8 @@ that is not a tensor.  No operation lives here: the families are the other files
 from __future__ import annotations
 
 import builtins
+import functools
+import inspect
 import warnings
 
 import numpy as np
@@ -236,3 +238,34 @@ def _cast(x, dt: _dtype.dtype):
     if isinstance(x, Tensor):
         return x._data if x._data.dtype == dt.np else x._data.astype(dt.np)
     return np.asarray(x, dtype=dt.np)
+
+
+# torch's argument parser also takes NumPy's names: axis= for dim=, keepdims= for keepdim=.
+_NUMPY_NAMES = (("axis", "dim"), ("keepdims", "keepdim"))
+
+
+def numpy_names(fn):
+    """``fn``, also taking ``axis=`` and ``keepdims=`` where it has ``dim`` and ``keepdim``
+    (giving both names is the error torch gives). Functions without them are returned as is,
+    so that the common operations pay nothing."""
+    try:
+        parameters = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return fn
+    aliases = [(alias, name) for alias, name in _NUMPY_NAMES if name in parameters]
+    if not aliases:
+        return fn
+
+    @functools.wraps(fn)
+    def taking_numpy_names(*args, **kwargs):
+        if kwargs:
+            for alias, name in aliases:
+                if alias in kwargs:
+                    if name in kwargs:
+                        raise TypeError(
+                            f"{fn.__name__}() got an unexpected keyword argument '{alias}'"
+                        )
+                    kwargs[name] = kwargs.pop(alias)
+        return fn(*args, **kwargs)
+
+    return taking_numpy_names
