@@ -266,6 +266,12 @@ def _filled(size, value, dtype, requires_grad, device) -> Tensor:
     return _finish(np.full(shape, value, dtype=target.np), requires_grad)
 
 
+def _scalar_type_name(target: _dtype.dtype) -> str:
+    """The C++ name torch's scalar checks give a dtype in their overflow error."""
+    name = str(target).removeprefix("torch.")
+    return _C_TYPE_NAMES.get(name, f"{name}_t")
+
+
 def _fill_value(value, target: _dtype.dtype, *, single: bool = False):
     """A Python number as ``target`` stores it, checked as torch checks a fill value: bool
     takes its truth, a floating dtype inf, nan and what is within its range (and float16, in
@@ -287,7 +293,7 @@ def _fill_value(value, target: _dtype.dtype, *, single: bool = False):
             )
         with np.errstate(over="ignore"):  # too large for float16: inf, silently as in torch
             return np.array(as_float).astype(target.np)
-    type_name = _C_TYPE_NAMES.get(name, f"{name}_t")
+    type_name = _scalar_type_name(target)
     if isinstance(value, int) and not -(2**63) <= value < 2**63:
         raise _overflow(target, type_name)
     _check_fits(np.array(value), target, type_name)

@@ -567,3 +567,39 @@ def test_type_as_takes_the_other_tensor_s_dtype():
     compare(lambda lib, x: x.type_as(lib.tensor(1.0, dtype=lib.float64)) * 2, randn(3))
     compare(lambda lib, x: x.type_as(lib.tensor([1])), randn(3), grad=False, second_order=False)
     compare_error(lambda lib, x: x.type_as(3), randn(2))
+
+
+# A Python int an integer tensor's dtype cannot hold: torch casts it to that dtype first,
+# wrapping around as C does (int8: 300 is 44), except ** which refuses it.
+WRAPPING_OPS = {
+    "+": lambda t, n: t + n,
+    "radd": lambda t, n: n + t,
+    "-": lambda t, n: t - n,
+    "rsub": lambda t, n: n - t,
+    "*": lambda t, n: t * n,
+    "%": lambda t, n: t % n,
+    "//": lambda t, n: t // n,
+    "rpow": lambda t, n: n**t,
+    "**": lambda t, n: t**n,
+    "==": lambda t, n: t == n,
+    "<": lambda t, n: t < n,
+    ">=": lambda t, n: t >= n,
+    "&": lambda t, n: t & n,
+    "|": lambda t, n: t | n,
+    "add_": lambda t, n: t.clone().add_(n),
+    "mul_": lambda t, n: t.clone().mul_(n),
+}
+
+
+@pytest.mark.parametrize("op", WRAPPING_OPS)
+@pytest.mark.parametrize("dtype", INTEGER_DTYPES)
+@pytest.mark.parametrize("number", [300, -1, -300, 1000, 2**40, 2**63, 2**64, -(2**63) - 1, 5])
+def test_python_ints_out_of_range_wrap_in_integer_arithmetic_as_in_torch(op, dtype, number):
+    def result(lib):
+        t = lib.tensor([7, 100], dtype=getattr(lib, dtype))
+        try:
+            return repr(WRAPPING_OPS[op](t, number))
+        except Exception as error:  # the result under test
+            return type(error).__name__, str(error).splitlines()[0]
+
+    assert result(autograd_lite) == result(torch)

@@ -204,8 +204,24 @@ def _operands(a, b):
     if isinstance(b, (_int, np.integer)):
         if kind == "b":
             return x.astype(np.int64), b, np.dtype(np.int64)
+        if kind in "iu":
+            b = _wrapped(b, x.dtype)
         return x, b, x.dtype
     raise TypeError(f"unsupported operand type(s): 'Tensor' and '{type(b).__name__}'")
+
+
+def _wrapped(number, dtype: np.dtype):
+    """A Python int as torch casts it to an integer tensor's dtype before the operation: kept
+    when it fits, else wrapped around (two's complement, as C casts it: 300 is 44 as int8,
+    -1 is 255 as uint8); beyond 64 bits, Python's own OverflowError, as torch gives it."""
+    info = np.iinfo(dtype)
+    if info.min <= number <= info.max:
+        return number
+    if number < -(2**63):
+        raise OverflowError("can't convert negative int to unsigned")
+    if number >= 2**64:
+        raise OverflowError("int too big to convert")
+    return np.array(int(number) % 2**64, dtype=np.uint64).astype(dtype)[()]
 
 
 # ============================================================================================

@@ -34,6 +34,7 @@ from ._base import (
     _record,
     _record_unary,
     _tracks,
+    _wrapped,
 )
 from .pointwise import reciprocal, where
 
@@ -647,12 +648,17 @@ def pow(input, exponent) -> Tensor:  # noqa: A001 - torch's name
         return _binary(PowTensor, input, exponent)
     if isinstance(exponent, np.ndarray):
         return _binary(PowTensor, input, make_tensor(exponent))
+    if input._data.dtype.kind in "iu" and isinstance(exponent, (_int, np.integer)):
+        # torch checks an int exponent before casting it (no wrapping, unlike + - * ...)
+        if not -(2**63) <= exponent < 2**64:
+            _wrapped(exponent, input._data.dtype)  # Python's OverflowError, as torch gives it
+        if exponent < 0:
+            raise RuntimeError(
+                "Integers to negative integer powers are not allowed."
+                + hint("use a float base, e.g. x.float() ** -1 or 1 / x")
+            )
+        _check_exponent_fits(exponent, input.dtype)
     x, e, dt = _operands(input, exponent)
-    if np.dtype(dt).kind in "iu" and isinstance(e, (_int, np.integer)) and e < 0:
-        raise RuntimeError(
-            "Integers to negative integer powers are not allowed."
-            + hint("use a float base, e.g. x.float() ** -1 or 1 / x")
-        )
     out = x**e
     if out.dtype != dt:
         out = out.astype(dt)
@@ -662,6 +668,14 @@ def pow(input, exponent) -> Tensor:  # noqa: A001 - torch's name
         node.save(input)
         return _record(node, (input,), out)
     return make_tensor(out)
+
+
+def _check_exponent_fits(exponent: int, dtype) -> None:
+    from .._creation import _check_fits, _overflow, _scalar_type_name
+
+    if exponent >= 2**63:  # torch reads it as a C long long first
+        raise _overflow(_dtype.int64, _scalar_type_name(_dtype.int64))
+    _check_fits(np.array(exponent), dtype, _scalar_type_name(dtype))
 
 
 def _rpow(exponent: Tensor, base) -> Tensor:
