@@ -384,7 +384,7 @@ class Deadlines:
         """``lateness`` of a NotebookResult; None when no hand-in was run and its time is
         unknown (a missing notebook: there is nothing to be late)."""
         if result.timestamp is None and result.executed_path is None:
-            if not marked_late(result) and result.assignment not in self.handed_in_times.get(
+            if not result.marked_late and result.assignment not in self.handed_in_times.get(
                 result.student, {}
             ):
                 return None
@@ -394,7 +394,7 @@ class Deadlines:
             result.timestamp,
             result.points,
             result.max_points,
-            marked_late=marked_late(result),
+            marked_late=result.marked_late,  # the LMS's verdict when it gave no time
         )
 
 
@@ -406,12 +406,6 @@ def seconds_late(
         return 0.0
     deadline = due + extension if extension else due
     return max(0.0, (handed_in - deadline).total_seconds())
-
-
-def marked_late(result) -> bool | None:
-    """The LMS's verdict on a notebook handed in without a time (NotebookResult.marked_late:
-    Canvas's LATE in a bulk-download file name, or its absence); None: the LMS said nothing."""
-    return getattr(result, "marked_late", None)
 
 
 def to_gradebook(moment: datetime | None) -> datetime | None:

@@ -71,7 +71,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.deadlines import ConfigError
-from grader.lms_formats import moodle_participant_id
+from grader.lms_formats import csv_delimiter, decode_csv, moodle_participant_id
 
 if TYPE_CHECKING:
     from grader.feedback_pack import Recipient
@@ -490,13 +490,8 @@ def _read_csv(path: Path, what: str) -> _Table:
     if len(data) > MAX_EXPORT_BYTES:
         raise ExportError(f"{path}: larger than 50 MB\nhint: is this really {what}?")
     bom = data.startswith(b"\xef\xbb\xbf")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")  # Excel's "CSV" on Windows
-    text = text.replace("\0", "")
-    first_line = text.split("\n", 1)[0]
-    delimiter = max(",;\t", key=first_line.count)
+    text = decode_csv(data).replace("\0", "")
+    delimiter = csv_delimiter(text)
     try:
         rows = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if row]
     except csv.Error as error:

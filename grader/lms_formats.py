@@ -282,6 +282,24 @@ def parse_moodle_userdate(text: str, zone: tzinfo) -> datetime | None:
     return None
 
 
+# --------------------------------------------------------------------------- CSV files
+
+
+def decode_csv(data: bytes) -> str:
+    """An LMS's CSV as text: UTF-8 with or without the BOM Excel and Canvas write, else
+    Windows-1252 (Excel's "CSV" on Windows)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def csv_delimiter(text: str) -> str:
+    """Comma, semicolon or tab, whichever the header row holds most of (Moodle writes what the
+    site's locale says, Canvas offers all three)."""
+    return max(",;\t", key=text.split("\n", 1)[0].count)
+
+
 # --------------------------------------------------------------------------- nbgrader
 
 

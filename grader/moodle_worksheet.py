@@ -79,8 +79,7 @@ def _worksheet_rows(path: Path) -> list[dict[str, str]]:
             f"cannot read the Moodle worksheet {_printable(str(path))}: {error}"
         ) from None
     text = data.decode("utf-8-sig", errors="replace").replace("\0", "")
-    header = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text), delimiter=max(",;\t", key=header.count))
+    reader = csv.reader(io.StringIO(text), delimiter=lms.csv_delimiter(text))
     table = list(reader)
     titles = [" ".join(t.split()).lower() for t in (table[0] if table else [])]
     if "identifier" not in titles:

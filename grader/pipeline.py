@@ -184,7 +184,6 @@ def plan(course: Course, submissions) -> list[Job]:
         )
         for sub in found:
             received.annotate(sub)  # the LMS's time and flags for the folder it was found in
-            sub.timestamp = sub.timestamp or handin.timestamp
             data = content(sub.path) if sub.path and sub.problem is None else b""
             out_dir = course.autograded / student / sub.assignment  # a validated id: one level
             jobs.append(

@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.lms_formats import csv_delimiter, decode_csv
 from grader.submissions import _invalid_id, _printable
 
 MAX_ROSTER_BYTES = 20 * 2**20  # a class of thousands is a few hundred KB
@@ -135,11 +136,11 @@ def read_roster(path: Path | str) -> Roster:
             f"the roster {path} is larger than {MAX_ROSTER_BYTES // 2**20} MB\n"
             "hint: export the class list as CSV from the LMS (Canvas: Grades > Export)"
         )
-    return parse_roster(_decode(data), source=str(path))
+    return parse_roster(decode_csv(data), source=str(path))
 
 
 def parse_roster(text: str, *, source: str = "the roster") -> Roster:
-    rows = list(csv.reader(io.StringIO(text.replace("\0", "")), dialect=_dialect(text)))
+    rows = list(csv.reader(io.StringIO(text.replace("\0", "")), delimiter=csv_delimiter(text)))
     if not rows:
         raise RosterError(f"{source} is empty")
     columns = _columns(rows[0])
@@ -165,25 +166,6 @@ def parse_roster(text: str, *, source: str = "the roster") -> Roster:
         taken.add(person.student_id)
         roster.people.append(person)
     return roster
-
-
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")  # Excel's "CSV" on Windows
-
-
-def _dialect(text: str):
-    """Comma, semicolon or tab, whichever the header row holds most of."""
-    header = text.split("\n", 1)[0]
-    delimiter = max(",;\t", key=header.count)
-
-    class Dialect(csv.excel):
-        pass
-
-    Dialect.delimiter = delimiter
-    return Dialect
 
 
 def _columns(header: list[str]) -> dict[str, int]:

@@ -97,7 +97,6 @@ class HandIn:
     problem: str | None = None  # why nothing could be read: every notebook scores 0
     flags: list[str] = field(default_factory=list)  # shown on each of the student's notebooks
     name: str = ""  # the entry's name as handed in, printable
-    timestamp: str | None = None  # when it was handed in (see Submission.timestamp)
 
 
 # --------------------------------------------------------------------------- hand-ins
