@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import math as _math
 
+from . import _dtype as _dtype_module
 from . import (
     _ops,  # noqa: F401 - binds the operations to Tensor
     autograd,
     cuda,
     linalg,
     random,
+    special,
 )
 from ._creation import (
     arange,
@@ -81,14 +83,18 @@ from ._ops import (
     allclose,
     amax,
     amin,
+    aminmax,
     any,
     argmax,
     argmin,
+    argsort,
+    bernoulli,
     bmm,
     broadcast_shapes,
     broadcast_to,
     cat,
     ceil,
+    chunk,
     clamp,
     clamp_max,
     clamp_min,
@@ -98,14 +104,18 @@ from ._ops import (
     concatenate,
     cos,
     count_nonzero,
+    cummax,
+    cummin,
     cumprod,
     cumsum,
     det,
     diag,
     diagonal,
+    diff,
     div,
     divide,
     dot,
+    dsplit,
     eq,
     equal,
     exp,
@@ -113,12 +123,17 @@ from ._ops import (
     fix,
     flatten,
     flip,
+    fliplr,
+    flipud,
     floor,
     floor_divide,
     fmod,
+    gather,
     ge,
     ger,
     gt,
+    hsplit,
+    index_select,
     inner,
     inverse,
     isclose,
@@ -133,7 +148,9 @@ from ._ops import (
     logical_not,
     logical_or,
     logical_xor,
+    logsumexp,
     lt,
+    masked_fill,
     matmul,
     max,
     maximum,
@@ -141,9 +158,15 @@ from ._ops import (
     min,
     minimum,
     mm,
+    moveaxis,
+    movedim,
+    msort,
     mul,
+    multinomial,
     multiply,
     mv,
+    nanmean,
+    nansum,
     narrow,
     ne,
     neg,
@@ -156,7 +179,10 @@ from ._ops import (
     reciprocal,
     relu,
     remainder,
+    repeat_interleave,
     reshape,
+    roll,
+    rot90,
     round,
     rsub,
     select,
@@ -164,31 +190,47 @@ from ._ops import (
     sign,
     sin,
     softmax,
+    sort,
+    split,
     sqrt,
     square,
     squeeze,
     stack,
     std,
+    std_mean,
     sub,
     subtract,
     sum,
     swapaxes,
     swapdims,
     t,
+    take_along_dim,
     tan,
     tanh,
+    tensor_split,
+    tile,
+    topk,
     trace,
     transpose,
+    tril,
+    triu,
     true_divide,
     trunc,
     unbind,
+    unflatten,
     unsqueeze,
     var,
+    var_mean,
+    vsplit,
     where,
 )
+from ._ops.sampling import randint_like
+from ._ops.variants import PUBLIC as _POINTWISE_BREADTH  # asin, erf, torch.sin_, ... (issue 14)
 from ._printing import get_printoptions, printoptions, set_printoptions
 from ._tensor import Size, Tensor, device
 from .random import Generator, default_generator, get_rng_state, initial_seed, set_rng_state
+
+globals().update(_POINTWISE_BREADTH)
 
 pi = _math.pi
 e = _math.e
@@ -237,4 +279,9 @@ def __getattr__(name):
         import importlib
 
         return importlib.import_module(f"{__name__}.viz")
+    if name in _dtype_module.UNSUPPORTED or name in _dtype_module.UNSUPPORTED_ALIASES:
+        # torch.bfloat16, torch.cfloat, ...: say which dtypes there are (the error's hint line)
+        dtype_name = _dtype_module.UNSUPPORTED_ALIASES.get(name, name)
+        hint_line = str(_dtype_module.unsupported(dtype_name)).split("\n", 1)[1]
+        raise AttributeError(f"module 'autograd_lite' has no attribute '{name}'\n{hint_line}")
     raise AttributeError(f"module 'autograd_lite' has no attribute '{name}'")

@@ -440,12 +440,32 @@ def randn(
     return _finish(_rng(generator).standard_normal(shape).astype(dt.np), requires_grad)
 
 
-def rand_like(input, dtype=None, requires_grad=False) -> Tensor:
-    return rand(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+def rand_like(
+    input, *, generator=None, dtype=None, device=None, requires_grad=False, **_
+) -> Tensor:
+    """Uniform in [0, 1), of ``input``'s shape and (floating) dtype."""
+    dt = _float_like(input, dtype, "check_uniform_bounds")
+    return rand(*input.shape, generator=generator, dtype=dt, requires_grad=requires_grad)
 
 
-def randn_like(input, dtype=None, requires_grad=False) -> Tensor:
-    return randn(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+def randn_like(
+    input, *, generator=None, dtype=None, device=None, requires_grad=False, **_
+) -> Tensor:
+    """Standard normal, of ``input``'s shape and (floating) dtype."""
+    dt = _float_like(input, dtype, "normal_kernel_cpu")
+    return randn(*input.shape, generator=generator, dtype=dt, requires_grad=requires_grad)
+
+
+def _float_like(input, dtype, kernel: str) -> _dtype.dtype:
+    """The dtype of a ``*_like`` draw of floats: torch refuses an integer one with the error of
+    the kernel that would fill it."""
+    dt = _dtype.as_dtype(dtype) if dtype is not None else input.dtype
+    if dt.category != _dtype.FLOATING:
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{dt.scalar_name}'"
+            + hint("these random numbers are floats: pass dtype=torch.float32")
+        )
+    return dt
 
 
 def randint(

@@ -90,6 +90,60 @@ ALIASES = {
 
 _default_float = float32
 
+# torch's dtypes that autograd_lite leaves out (NumPy has no bfloat16; complex numbers are
+# outside the course), with the legacy names of their tensor types.
+UNSUPPORTED = {
+    "bfloat16": "BFloat16Tensor",
+    "complex32": "ComplexHalfTensor",
+    "complex64": "ComplexFloatTensor",
+    "complex128": "ComplexDoubleTensor",
+}
+UNSUPPORTED_ALIASES = {
+    "chalf": "complex32",
+    "cfloat": "complex64",
+    "cdouble": "complex128",
+    "complex": "complex64",
+}
+
+
+def unsupported(name: str) -> TypeError:
+    """The error for a cast to a dtype torch has and autograd_lite does not."""
+    return TypeError(
+        f"autograd_lite has no {name} dtype"
+        + hint(
+            "it has float16, float32, float64, int8, int16, int32, int64, uint8 and bool; "
+            "use .float() or .double() for real numbers"
+        )
+    )
+
+
+def cast_target(target, tensor_class) -> dtype:
+    """What ``x.type(target)`` casts to, read as torch reads it: a dtype, a legacy tensor type
+    (``torch.DoubleTensor``, or ``torch.Tensor``: the default dtype) or its name as a string."""
+    if isinstance(target, dtype):
+        return target
+    if isinstance(target, str):
+        by_name = {f"torch.{d.legacy_name}": d for d in ALL}
+        if target in by_name:
+            return by_name[target]
+        if target.startswith("torch.cuda."):
+            from ._errors import check_device
+
+            check_device("cuda")
+        for name, legacy in UNSUPPORTED.items():
+            if target == f"torch.{legacy}":
+                raise unsupported(name)
+        raise ValueError(f"invalid type: '{target}'")
+    if isinstance(target, type):
+        if target is tensor_class:
+            return _default_float
+        if isinstance(getattr(target, "dtype", None), dtype):  # torch.DoubleTensor
+            return target.dtype
+        module = target.__module__
+        name = target.__name__ if module == "builtins" else f"{module}.{target.__name__}"
+        raise ValueError(f"invalid type: '{name}'")
+    raise TypeError("dtype must be a type, str, or dtype object")
+
 
 def get_default_dtype() -> dtype:
     return _default_float
@@ -149,7 +203,7 @@ def promote_types(type1: dtype, type2: dtype) -> dtype:
 
 
 # torch's argument parser reads Python's types as dtypes: float is float64 (not the default).
-_PYTHON_TYPES = {float: float64, int: int64, bool: bool_}
+_PYTHON_TYPES = PYTHON_TYPES = {float: float64, int: int64, bool: bool_}
 
 
 def _dtype_argument(value, function: str, name: str, position: int) -> dtype:

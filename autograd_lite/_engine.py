@@ -13,115 +13,29 @@ a graph of their own, which can be differentiated again.
 
 from __future__ import annotations
 
-import functools
 import gc
+import os
+import sys
+import traceback
+import warnings
 import weakref
 
 import numpy as np
 
 from ._errors import hint
 
-# --------------------------------------------------------------------------------------------
-# Grad mode: the one flag every operation reads.
-# --------------------------------------------------------------------------------------------
-
-
-class _GradMode:
-    enabled = True
-
-
-grad_mode = _GradMode  # ops read ``grad_mode.enabled``
-
-
-class AnomalyMode:
-    """``autograd.set_detect_anomaly``: check every node's gradients for NaN during backward."""
-
-    enabled = False
-    check_nan = True
-
-
-def is_grad_enabled() -> bool:
-    return _GradMode.enabled
-
-
-class _GradModeContext:
-    """Base of no_grad / enable_grad / set_grad_enabled: a context manager and a decorator."""
-
-    mode = True
-
-    def __init__(self, func=None):
-        # Allows both ``@no_grad()`` and the bare ``@no_grad`` torch 2 accepts.
-        self._func = func
-        if func is not None:
-            functools.update_wrapper(self, func)
-
-    def __enter__(self):
-        self._previous = _GradMode.enabled
-        _GradMode.enabled = self.mode
-
-    def __exit__(self, *exc):
-        _GradMode.enabled = self._previous
-        return False
-
-    def __call__(self, *args, **kwargs):
-        if self._func is not None:  # used as a bare decorator
-            with self.__class__():
-                return self._func(*args, **kwargs)
-        (func,) = args
-
-        @functools.wraps(func)
-        def wrapper(*a, **k):
-            with self.clone():  # a fresh context per call: calls may nest or recurse
-                return func(*a, **k)
-
-        return wrapper
-
-    def clone(self):
-        return self.__class__()
-
-
-class no_grad(_GradModeContext):  # noqa: N801 - torch's name
-    """Operations inside record no graph: for evaluation and for updating parameters."""
-
-    mode = False
-
-
-class enable_grad(_GradModeContext):  # noqa: N801
-    mode = True
-
-
-class inference_mode(_GradModeContext):  # noqa: N801
-    """Here the same as no_grad (torch additionally marks the results as inference tensors)."""
-
-    def __init__(self, mode=True):
-        super().__init__(mode if callable(mode) else None)
-        self.mode = not mode if not callable(mode) else False
-
-    def clone(self):
-        return inference_mode(not self.mode)
-
-
-class set_grad_enabled(_GradModeContext):  # noqa: N801
-    """``set_grad_enabled(False)`` switches at once; as a context manager it restores on exit."""
-
-    def __init__(self, mode: bool):
-        self._func = None
-        self.mode = bool(mode)
-        self._previous = _GradMode.enabled
-        _GradMode.enabled = self.mode
-
-    def __enter__(self):
-        _GradMode.enabled = self.mode
-
-    def __call__(self, func):
-        # As a decorator, ``@set_grad_enabled(False)`` must not switch grad mode off at
-        # definition time (torch undoes what __init__ did); each call of ``func`` switches.
-        _GradMode.enabled = self._previous
-        return super().__call__(func)
-
-    def clone(self):
-        return set_grad_enabled(self.mode)
-
+# Grad mode lives in _grad_mode.py; its names are imported here for the ops and the engine.
+from ._grad_mode import (  # noqa: E402, F401
+    AnomalyMode,
+    _GradMode,
+    _GradModeContext,
+    enable_grad,
+    grad_mode,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 
 # --------------------------------------------------------------------------------------------
 # Nodes
@@ -167,7 +81,7 @@ class Node:
     saved_names: tuple = ()  # names of saved values, as torch's ``_saved_<name>`` attributes
     num_outputs = 1
 
-    def __init__(self):
+    def __init__(self):  # (anomaly mode swaps it for one that also records the forward stack)
         self._saved = None
 
     @property
@@ -283,6 +197,11 @@ class Node:
     def gradient(self, grad):
         raise NotImplementedError
 
+    def materialize(self, grads: list) -> list:
+        """A node with several outputs gets a list, one gradient per output, None where none
+        arrived; nodes whose rule needs tensors there put zeros in (unbind's, a Function's)."""
+        return grads
+
     def __call__(self, *grads):
         """Apply the rule by hand, as torch lets you call ``y.grad_fn(g)``: one gradient per
         output in, the gradients of the inputs out (a tuple when the node has several inputs,
@@ -305,15 +224,86 @@ class Node:
         return results[0] if len(results) == 1 else results
 
     def register_hook(self, hook):
-        raise NotImplementedError(
-            "register_hook on a Node is not supported; use Tensor.register_hook"
-        )
+        """torch's node post-hook: ``hook(grad_inputs, grad_outputs)``, called once the rule
+        has run, may return new ``grad_inputs`` (a tuple, one per input)."""
+        return self._add_pre_hook(_NodePostHook(hook))
 
     def register_prehook(self, hook):
+        """torch's node pre-hook: ``hook(grad_outputs)`` gets a tuple, one gradient per output
+        (None where none arrived), and may return a new tuple."""
+        return self._add_pre_hook(_NodePreHook(hook, self.num_outputs))
+
+    def _register_tensor_hook(self, hook, output_nr: int):
+        """A hook of the tensor that is output ``output_nr`` of this node: it sees (and may
+        replace) that output's gradient only."""
+        return self._add_pre_hook(hook if self.num_outputs == 1 else _OutputHook(hook, output_nr))
+
+    def _add_pre_hook(self, hook):
+        # All of a node's hooks share one list, so that a node without any costs the engine a
+        # single check; _hooked_turn sorts them out (tensor hooks, then pre-, then post-hooks).
         if self._pre_hooks is None:
             self._pre_hooks = []
+            if self.__class__ is AccumulateGrad:  # a leaf's node shares the leaf's list
+                self.variable._leaf_hooks = self._pre_hooks
         self._pre_hooks.append(hook)
         return _RemovableHandle(self._pre_hooks, hook)
+
+
+class _OutputHook:
+    """A tensor hook on one output of a node with several (unbind's, a Function's)."""
+
+    __slots__ = ("hook", "output_nr")
+
+    def __init__(self, hook, output_nr: int):
+        self.hook, self.output_nr = hook, output_nr
+
+    def __call__(self, grads):
+        new = self.hook(grads[self.output_nr])  # (None when no gradient reached it, as in torch)
+        if new is None:
+            return None
+        grads = list(grads)
+        grads[self.output_nr] = new
+        return grads
+
+
+class _NodeHook:
+    """A hook of the node itself (not of a tensor): runs only when the node's rule runs."""
+
+    __slots__ = ()
+
+
+class _NodePostHook(_NodeHook):
+    """A ``Node.register_hook`` hook: ``hook(grad_inputs, grad_outputs)``, tuples."""
+
+    __slots__ = ("hook",)
+
+    def __init__(self, hook):
+        self.hook = hook
+
+
+class _PostAccumulateHook(_NodeHook):
+    """A leaf's ``register_post_accumulate_grad_hook`` hook: ``hook(leaf)`` after its
+    AccumulateGrad node has added into ``.grad``."""
+
+    __slots__ = ("hook",)
+
+    def __init__(self, hook):
+        self.hook = hook
+
+
+class _NodePreHook(_NodeHook):
+    """A ``Node.register_prehook`` hook, given and giving the gradients as a tuple."""
+
+    __slots__ = ("hook", "single")
+
+    def __init__(self, hook, num_outputs: int):
+        self.hook, self.single = hook, num_outputs == 1
+
+    def __call__(self, grads):
+        new = self.hook((grads,) if self.single else tuple(grads))
+        if new is None:
+            return None
+        return new[0] if self.single else list(new)
 
 
 def _saved_value(key: str) -> property:
@@ -411,6 +401,8 @@ def edge_of(t) -> tuple:
 
 def node_of(t):
     """The node that receives ``t``'s gradient: its grad_fn, its accumulator, or None."""
+    if t._base is not None and t._view_version != t._version_cell[0]:
+        _tensor.refresh_view(t)  # a view whose memory was changed through another tensor
     fn = t._grad_fn
     if fn is not None:
         return fn
@@ -684,6 +676,7 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, captures=None
     # collector would only re-scan the (possibly huge) graph again and again.
     collecting = gc.isenabled()
     gc.disable()
+    node = None
     try:
         for node in order:
             grads = buffers.pop(node, None)
@@ -691,25 +684,25 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, captures=None
                 continue
             # Owned until shown to a hook, a capture, a retained grad or a rule; a leaf takes it.
             mine = owned.pop(id(grads), None) is grads if owned else False
-            # One node's turn, inline (it runs for every node of every pass): hooks, the
-            # captured and retained gradients, then the node's gradient rule.
+            # One node's turn, inline (it runs for every node of every pass): the captured and
+            # retained gradients, then the node's gradient rule (with hooks: _hooked_turn).
             if node._pre_hooks:
-                grads = _run_hooks(node._pre_hooks, grads)
-                mine = False
-            if targets is not None and node in targets:
-                _capture(captures, node, grads)
-                mine = False
-            if node._retained:  # torch fills retained grads in autograd.grad() too
-                _fill_retained(node, grads, create_graph)
-                mine = False
-            input_grads = None
-            if node.__class__ is AccumulateGrad:
-                if accumulate:
-                    node.accumulate(grads, create_graph, private=mine and not create_graph)
-            elif needed is None or node in needed:
-                if node.num_outputs > 1:
-                    grads = node.materialize(grads)
-                input_grads = node.gradient(grads)
+                input_grads = _hooked_turn(node, grads, captures, needed, accumulate, create_graph)
+            else:
+                if targets is not None and node in targets:
+                    _capture(captures, node, grads)
+                    mine = False
+                if node._retained:  # torch fills retained grads in autograd.grad() too
+                    _fill_retained(node, grads, create_graph)
+                    mine = False
+                input_grads = None
+                if node.__class__ is AccumulateGrad:
+                    if accumulate:
+                        node.accumulate(grads, create_graph, private=mine and not create_graph)
+                elif needed is None or node in needed:
+                    if node.num_outputs > 1:
+                        grads = node.materialize(grads)
+                    input_grads = node.gradient(grads)
             if AnomalyMode.enabled and AnomalyMode.check_nan and input_grads is not None:
                 _check_nan(node, input_grads)
             if not retain_graph and (node._saved is not None or node._result is not None):
@@ -734,10 +727,54 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, captures=None
                         buffers[child] = _sum_into(old, grad, owned)
                 else:  # (a sum made here is not owned: an owned one left behind is only dropped)
                     _add(buffers, child, numbers[i] if numbers else 0, grad)
+    except BaseException:
+        if AnomalyMode.enabled and node is not None:
+            _warn_error_detected(node)  # where the failing node was made, in the forward
+        raise
     finally:
         _GradMode.enabled = previous_mode
         if collecting:
             gc.enable()
+
+
+def _hooked_turn(node, grads, captures, needed, accumulate: bool, create_graph: bool):
+    """One node's turn when it has hooks, in torch's order: the hooks of the tensors it made
+    (they may replace a gradient), then the captured and retained gradients, then, if the node
+    runs, its own pre-hooks, its rule and its post-hooks.  Returns the inputs' gradients."""
+    hooks = node._pre_hooks
+    grads = _run_hooks([h for h in hooks if not isinstance(h, _NodeHook)], grads)
+    if captures is not None and any(edge[0] is node for edge in captures):
+        _capture(captures, node, grads)
+    if node._retained:
+        _fill_retained(node, grads, create_graph)
+    if node.__class__ is AccumulateGrad:
+        if not accumulate:  # (autograd.grad: the leaf's node does not run)
+            return None
+    elif needed is not None and node not in needed:
+        # backward(inputs=...) runs an input's node (torch does); autograd.grad does not.
+        if not (accumulate and captures is not None and (node, 0) in captures):
+            return None
+    grads = _run_hooks([h for h in hooks if h.__class__ is _NodePreHook], grads)
+    if node.__class__ is AccumulateGrad:
+        leaf = node.variable
+        fresh = leaf._grad is None
+        node.accumulate(grads, create_graph)
+        for hook in hooks:
+            if hook.__class__ is _PostAccumulateHook and hook.hook(leaf) is not None:
+                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
+        # A fresh .grad is the gradient itself in torch (it steals it), so post-hooks see it.
+        input_grads, outputs = (), (leaf._grad if fresh else grads,)
+    else:
+        if node.num_outputs > 1:
+            grads = node.materialize(grads)
+        outputs = (grads,) if node.num_outputs == 1 else tuple(grads)
+        input_grads = tuple(node.gradient(grads))
+    for hook in hooks:
+        if hook.__class__ is _NodePostHook:
+            new = hook.hook(input_grads, outputs)
+            if new is not None:
+                input_grads = tuple(new)
+    return input_grads or None
 
 
 def _check_nan(node, input_grads) -> None:
@@ -771,6 +808,81 @@ def _fill_retained(node, grads, create_graph: bool) -> None:
             t._grad = grad.clone() if create_graph else grad.detach().clone()
         else:
             t._grad = t._grad + grad
+
+
+# --------------------------------------------------------------------------------------------
+# Anomaly mode: nodes remember where the forward made them, and a failing backward says so
+# --------------------------------------------------------------------------------------------
+
+
+def set_anomaly_mode(enabled: bool, check_nan: bool) -> None:
+    """While anomaly mode is on, every new node records the stack of the forward call that made
+    it (``node.metadata["traceback_"]``) and the node whose backward made it, if any
+    (``"parent_"``).  Node.__init__ is swapped rather than tested: off, it costs nothing."""
+    AnomalyMode.enabled, AnomalyMode.check_nan = bool(enabled), check_nan
+    Node.__init__ = _init_remembering_forward if enabled else _plain_init
+
+
+def _plain_init(self) -> None:
+    self._saved = None
+
+
+def _init_remembering_forward(self) -> None:
+    self._saved = None
+    frames = [f for f in traceback.extract_stack()[:-2] if not f.filename.startswith(_PACKAGE)]
+    self.metadata["traceback_"] = "".join(traceback.format_list(frames))
+    parent = _running_node()
+    if parent is not None:
+        self.metadata["parent_"] = parent
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _running_node():
+    """The node whose gradient rule is running (a node made now is made by its backward)."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code is run_backward.__code__:
+            return frame.f_locals.get("node")
+        frame = frame.f_back
+    return None
+
+
+def _warn_error_detected(node) -> None:
+    """torch's warnings when a backward fails in anomaly mode: where the failing node was made,
+    then where the nodes whose backward made it were made."""
+    metadata = node.__dict__.get("_metadata") or {}
+    stack = metadata.get("traceback_")
+    if stack is None:
+        _warn_or_print(
+            f"Error detected in {node.name()}. No forward pass information available. Enable "
+            "detect anomaly during forward pass for more information."
+        )
+        return
+    _warn_or_print(
+        f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n"
+        + stack
+    )
+    parent = metadata.get("parent_")
+    while parent is not None:
+        metadata = parent.__dict__.get("_metadata") or {}
+        if "traceback_" not in metadata:  # (made outside anomaly mode: said as for the first)
+            _warn_error_detected(parent)
+            return
+        _warn_or_print(
+            f"\n\nPrevious calculation was induced by {parent.name()}. Traceback of forward call "
+            "that induced the previous calculation:\n" + metadata["traceback_"]
+        )
+        parent = metadata.get("parent_")
+
+
+def _warn_or_print(message: str) -> None:
+    """A warning; if warnings are errors, printed instead, so the backward's own error stays."""
+    try:
+        warnings.warn(message, UserWarning, stacklevel=2)
+    except Exception:  # (a warnings filter set to "error")
+        print(message, file=sys.stderr)
 
 
 # The Tensor module imports this one; bound last, it is complete by the time backward runs.

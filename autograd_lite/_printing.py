@@ -303,9 +303,14 @@ def tensor_repr(t) -> str:
 
     dtype = t.dtype
     suffixes = []
-    if t.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{t.grad_fn.short_name}>")
-    elif t.requires_grad:
+    try:
+        grad_fn = t.grad_fn
+    except RuntimeError:  # a view whose history cannot be brought up to date (refresh_view)
+        suffixes.append("grad_fn=<Invalid>")
+        grad_fn = False
+    if grad_fn:
+        suffixes.append(f"grad_fn=<{grad_fn.short_name}>")
+    elif grad_fn is None and t.requires_grad:
         suffixes.append("requires_grad=True")
     # torch names the dtype unless it is what the values would be inferred as anyway.
     show_dtype = dtype.name not in (get_default_dtype().name, "int64", "bool")

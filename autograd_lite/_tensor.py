@@ -16,7 +16,14 @@ import weakref
 import numpy as np
 
 from . import _dtype
-from ._engine import _GradMode, _RemovableHandle, accumulator_of, edge_of, version_cell
+from ._engine import (
+    _GradMode,
+    _PostAccumulateHook,
+    _RemovableHandle,
+    accumulator_of,
+    edge_of,
+    version_cell,
+)
 from ._errors import check_device, hint
 
 
@@ -138,6 +145,10 @@ class Tensor:
         "_accumulator",
         "_base",
         "_leaf_hooks",
+        # Set for views only (when _base is set, by _ops._base._view): the version of the shared
+        # memory when the view's grad_fn was made, and how it was made (see refresh_view).
+        "_view_version",
+        "_view_creation",
         "__weakref__",
     )
     # NumPy defers to us in `ndarray * tensor`, as it does for torch tensors.
@@ -236,21 +247,20 @@ class Tensor:
             )
         return dim % ndim
 
-    def type(self, dtype=None):
-        """Without an argument, the legacy type name (``'torch.FloatTensor'``); else a cast."""
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        """Without an argument, the legacy type name (``'torch.FloatTensor'``); else a cast to
+        a dtype, a legacy type (``torch.DoubleTensor``) or its name (``'torch.DoubleTensor'``)."""
         if dtype is None:
             return f"torch.{self.dtype.legacy_name}"
-        if isinstance(dtype, str):
-            names = {f"torch.{d.legacy_name}": d for d in _dtype.ALL}
-            dtype = names[dtype]
-        dtype = getattr(dtype, "dtype", dtype)  # x.type(torch.DoubleTensor)
-        return self.to(dtype)
+        return self.to(_dtype.cast_target(dtype, Tensor))
 
     # ------------------------------------------------------------------------------------
     # Autograd state
     # ------------------------------------------------------------------------------------
     @property
     def grad_fn(self):
+        if self._base is not None and self._view_version != self._version_cell[0]:
+            refresh_view(self)
         return self._grad_fn
 
     @property
@@ -264,6 +274,8 @@ class Tensor:
 
     @property
     def requires_grad(self) -> bool:
+        if self._base is not None and self._view_version != self._version_cell[0]:
+            refresh_view(self)  # (its base may have come to require grad by an in-place write)
         return self._requires_grad
 
     @requires_grad.setter
@@ -351,7 +363,7 @@ class Tensor:
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._grad_fn is not None:
-            return self._grad_fn.register_prehook(hook)
+            return self._grad_fn._register_tensor_hook(hook, self._output_nr)
         # A leaf keeps its hooks itself: its accumulator lives only as long as a graph uses it
         # (and holding the accumulator, which holds the leaf, would be a reference cycle).
         hooks = self._leaf_hooks
@@ -360,6 +372,17 @@ class Tensor:
         hooks.append(hook)
         accumulator_of(self)._pre_hooks = hooks
         return _RemovableHandle(hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` once backward has added into this leaf's ``.grad``."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_fn is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
+        # With the leaf's other hooks: the engine runs them once the node has accumulated.
+        return accumulator_of(self)._add_pre_hook(_PostAccumulateHook(hook))
 
     @property
     def _version(self) -> int:
@@ -374,7 +397,18 @@ class Tensor:
 
     @data.setter
     def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
+        if self._requires_grad and value._data.dtype.kind not in "fc":
+            raise RuntimeError(
+                "data set to a tensor that requires gradients must be floating point or complex "
+                "dtype"
+            )
         self._data = value._data
+
+    @data.deleter
+    def data(self) -> None:
+        raise RuntimeError("Deleting tensor data is not allowed. Delete tensor instead!")
 
     def detach(self) -> Tensor:
         """The same data, cut off from the graph (shares the version counter)."""
@@ -383,6 +417,14 @@ class Tensor:
         return t
 
     def detach_(self) -> Tensor:
+        if self._base is not None:  # its history is its base's too: it cannot leave alone
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using "
+                "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set "
+                "as True, gradients are views of DDP buckets, and hence detach_() cannot be "
+                "called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution."
+            )
         self._grad_fn = None
         self._requires_grad = False
         return self
@@ -394,6 +436,19 @@ class Tensor:
         from .autograd import backward
 
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    @property
+    def volatile(self) -> bool:
+        """The 2017 flag, gone: always False (torch warns)."""
+        warnings.warn("volatile was removed (Variable.volatile is always False)", stacklevel=2)
+        return False
+
+    @volatile.setter
+    def volatile(self, value) -> None:
+        warnings.warn(
+            "volatile was removed and now has no effect. Use `with torch.no_grad():` instead.",
+            stacklevel=2,
+        )
 
     @property
     def creator(self):
@@ -411,11 +466,16 @@ class Tensor:
         data = self._data
         if not isinstance(data, np.ndarray):
             data = self._data = np.array(data)
+        elif not data.flags.writeable and not _overlaps(data):
+            # A part of an expanded tensor (read-only in NumPy) with no element repeated, such
+            # as x.expand(3)[0]: torch writes into the memory it shares.
+            data = self._data = writable_alias(data)
         return data
 
     def numpy(self, force: bool = False) -> np.ndarray:
-        """The data as a NumPy array sharing memory with the tensor."""
-        if self._requires_grad and not force:
+        """The data as a NumPy array sharing memory with the tensor (refused, outside no_grad,
+        for a tensor that requires grad: the array would not be in the graph)."""
+        if self._requires_grad and not force and _GradMode.enabled:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."
@@ -456,11 +516,14 @@ class Tensor:
                 check_device(arg)
             elif arg is not None:
                 dtype = arg
-        if dtype is None or _dtype.as_dtype(dtype).np == self._data.dtype:
-            return self.clone() if copy else self
+        # torch's argument parser reads Python's float as float64 here (not the default dtype)
+        target = self.dtype if dtype is None else _dtype.PYTHON_TYPES.get(dtype) or dtype
+        target = _dtype.as_dtype(target)
+        if target.np == self._data.dtype and not copy:
+            return self
         from ._ops.views import to_dtype
 
-        return to_dtype(self, _dtype.as_dtype(dtype))
+        return to_dtype(self, target)  # (copy=True too: a new tensor, ToCopyBackward0)
 
     def float(self) -> Tensor:
         return self.to(_dtype.float32)
@@ -496,6 +559,29 @@ class Tensor:
 
     def bool(self) -> Tensor:
         return self.to(_dtype.bool_)
+
+    # Casts to dtypes autograd_lite does not have: a clear error instead of a missing method.
+    def bfloat16(self) -> Tensor:
+        raise _dtype.unsupported("bfloat16")
+
+    def cfloat(self) -> Tensor:
+        raise _dtype.unsupported("complex64")
+
+    def cdouble(self) -> Tensor:
+        raise _dtype.unsupported("complex128")
+
+    def chalf(self) -> Tensor:
+        raise _dtype.unsupported("complex32")
+
+    def new(self, *args) -> Tensor:
+        """The legacy constructor ``x.new(...)``: sizes (zeros here) or data, in x's dtype."""
+        from ._creation import legacy_data
+
+        if not args:  # x.new() is empty
+            args = (0,)
+        elif len(args) == 1 and isinstance(args[0], Size):  # sizes, () included
+            return legacy_data(tuple(args[0]), self.dtype)
+        return legacy_data(args, self.dtype)
 
     def new_tensor(self, data, dtype=None, requires_grad=False) -> Tensor:
         from ._creation import tensor
@@ -609,9 +695,13 @@ class Tensor:
     # In-place machinery (the ops ending in _ use it)
     # ------------------------------------------------------------------------------------
     def _check_inplace(self) -> None:
-        """torch refuses in-place changes to leaves that require grad (and to their views)."""
+        """torch refuses in-place changes to leaves that require grad (and to their views), and
+        to views whose history could not record it (see refresh_view)."""
         if not _GradMode.enabled:
             return
+        if self._base is not None and self._view_creation is not None:
+            if self._requires_grad or self._base._requires_grad:
+                raise _view_error(self, self._view_creation, indirect=False)
         if self._grad_fn is None and self._requires_grad:
             raise RuntimeError(
                 LEAF_INPLACE
@@ -651,13 +741,33 @@ class Tensor:
                 f"output type {self.dtype.scalar_name}"
             )
         node = result._grad_fn
+        if node is not None and self._base is not None and self._view_creation is not None:
+            raise _view_error(self, self._view_creation, indirect=False)  # (recorded with grad)
         if node is not None and node._saved:
             self._keep_original(node, data)
         np.copyto(data, result._data, casting="unsafe")
         version_cell(self)[0] += 1
-        self._rebase(node)
-        self._rebase_base()
+        if self._base is not None:
+            self._rebase_written_view(node)
+        else:
+            self._rebase(node)
         return self
+
+    def _rebase_written_view(self, node) -> None:
+        """``_rebase`` and ``_rebase_base`` for a view whose values an in-place op changed
+        (its shape and place in the base stay): the op reads the view's old values from the base,
+        as torch's CopySlices does, rather than through the view's old grad_fn, so the hooks
+        registered on the view before the write do not fire for it (torch's rule)."""
+        old = self._grad_fn
+        self._rebase(node)
+        if node is not None and old is not None and old in node._next:
+            positions = _positions_in_base(self)
+            if positions is not None:
+                from ._ops.indexing import as_strided_node
+
+                before = as_strided_node(self._base, positions, self._data)
+                node._next = tuple(before if child is old else child for child in node._next)
+        self._rebase_base()
 
     def _rebase_base(self) -> None:
         """After an in-place op on a view, the base's history records the write too (torch's
@@ -677,8 +787,11 @@ class Tensor:
         written = CopySlices()
         written.key = key
         base._rebase(_record(written, (base, self), base._writable())._grad_fn)
-        self._grad_fn = _take(base, key, "AsStridedBackward0")._grad_fn
+        view_node = _take(base, key, "AsStridedBackward0")._grad_fn
+        self._move_retained(self._grad_fn, view_node)
+        self._grad_fn = view_node
         self._output_nr = 0
+        self._view_version = self._version_cell[0]
 
     def _keep_original(self, node, data) -> None:
         """An op's rule that needs ``self`` gets the value from before the write (torch's
@@ -696,15 +809,23 @@ class Tensor:
         """After an in-place op the tensor's history is the op's node (as in torch)."""
         if grad_fn is None:
             return
-        old = self._grad_fn
-        if old is not None and old._retained:  # retain_grad() follows the tensor
-            grad_fn._retained = [r for r in old._retained if r() is self]
-            old._retained = [r for r in old._retained if r() is not self]
+        if self._base is not None and self._view_creation is not None:
+            raise _view_error(self, self._view_creation, indirect=False)
+        self._move_retained(self._grad_fn, grad_fn)
         self._grad_fn = grad_fn
         self._requires_grad = True
         self._output_nr = 0
+        if self._base is not None:  # a view: its grad_fn is current for the memory's version
+            self._view_version = self._version_cell[0]
         if grad_fn._result is not None:
             grad_fn.save_result(self)
+
+    def _move_retained(self, old, new) -> None:
+        """retain_grad() follows the tensor to its new grad_fn: its .grad is the gradient of
+        its current value, not of the value an in-place op overwrote."""
+        if old is not None and old._retained:
+            new._retained = [r for r in old._retained if r() is self]
+            old._retained = [r for r in old._retained if r() is not self]
 
     def _accumulate_(self, other: Tensor) -> None:
         """``self += other`` for gradient accumulation (no graph, no checks)."""
@@ -714,6 +835,100 @@ class Tensor:
 
     def _edge(self):
         return edge_of(self)
+
+
+# How a view was made, when that forbids in-place changes through it or its base (torch's
+# CreationMeta); None for an ordinary view.
+NO_GRAD_VIEW = "no_grad"
+INFERENCE_MODE_VIEW = "inference_mode"
+MULTI_OUTPUT_VIEW = "multi_output"  # one of several views returned by one op (unbind, split)
+CUSTOM_FUNCTION_VIEW = "custom_function"  # an output of a custom Function that is a view
+
+
+def refresh_view(view: Tensor) -> None:
+    """Bring a view's history up to date once its base, or another view of the same memory,
+    was changed in place after the view got its grad_fn: its values now come from the base's
+    newest node, so its grad_fn becomes a selection from the base (AsStridedBackward0).  torch
+    does this lazily too, when the view is next used, and so does this library: the ops check
+    the version of a view's memory where they read its grad_fn.  Hooks registered on the old
+    grad_fn stay there (they no longer fire), as in torch."""
+    version = view._version_cell[0]
+    base = view._base
+    if view._grad_fn is None and not base._requires_grad:  # no history to bring up to date
+        view._view_version = version
+        return
+    if view._view_creation is not None:
+        raise _view_error(view, view._view_creation, indirect=True)
+    positions = _positions_in_base(view)
+    if positions is None:  # (a base that is not contiguous: _check_inplace refused the write)
+        view._view_version = version
+        return
+    from ._ops.indexing import as_strided_node
+
+    view._rebase(as_strided_node(base, positions, view._data))
+    view._view_version = version
+
+
+def _view_error(view: Tensor, creation: str, indirect: bool) -> RuntimeError:
+    """torch's error for an in-place change its view machinery cannot record."""
+    if indirect:
+        what = "its base or another view of its base has been modified inplace"
+    else:
+        what = "is being modified inplace"
+    if creation in (NO_GRAD_VIEW, INFERENCE_MODE_VIEW):
+        from ._engine import _op_name
+
+        inference = creation == INFERENCE_MODE_VIEW
+        mode = "inference mode" if inference else "no_grad mode"
+        made = f"A view was created in {mode}"
+        if view._grad_fn is not None:  # a view, in grad mode, of a view made in that mode
+            made = (
+                f"Output {view._output_nr} of {_op_name(view._grad_fn)} is a view of a view "
+                f"which was created in {mode}"
+            )
+        block = "inference_mode" if inference else "no_grad"
+        return RuntimeError(
+            f"{made} and {what} {'in normal mode' if inference else 'with grad mode enabled'}. "
+            "Given that this use case is ambiguous and error-prone, it is forbidden. You can "
+            "clarify your code by moving both the view and the inplace either both inside the "
+            f"{block} block (if you don't want the inplace to be tracked) or both outside (if you "
+            "want the inplace to be tracked)."
+        )
+    from ._engine import _op_name
+
+    if view._grad_fn is None:  # (made without a graph: torch names no op then)
+        prefix = f"A view was created in no_grad mode and {what} with grad mode enabled."
+    else:
+        prefix = f"Output {view._output_nr} of {_op_name(view._grad_fn)} is a view and {what}."
+    if creation == MULTI_OUTPUT_VIEW:
+        return RuntimeError(
+            f"{prefix} This view is the output of a function that returns multiple views. Such "
+            "functions do not allow the output views to be modified inplace. You should replace "
+            "the inplace operation by an out-of-place one."
+        )
+    return RuntimeError(
+        f"{prefix} This view was created inside a custom Function (or because an input was "
+        "returned as-is) and the autograd logic to handle view+inplace would override the "
+        "custom backward associated with the custom Function, leading to incorrect gradients. "
+        "This behavior is forbidden. You can fix this by cloning the output of the custom "
+        "Function."
+    )
+
+
+def _overlaps(data: np.ndarray) -> bool:
+    """Whether several elements of ``data`` are one place in memory (an expanded dimension)."""
+    return any(stride == 0 and size > 1 for stride, size in zip(data.strides, data.shape))
+
+
+def writable_alias(data: np.ndarray) -> np.ndarray:
+    """A view of ``data`` that may be written into, or ``data`` itself when NumPy refuses (its
+    memory is not writable)."""
+    alias = data.view()
+    try:
+        alias.flags.writeable = True
+    except ValueError:
+        return data
+    return alias
 
 
 def _positions_in_base(view: Tensor):

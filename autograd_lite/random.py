@@ -24,7 +24,9 @@ class Generator:
     """A stream of random numbers (``torch.Generator``, CPU only)."""
 
     def __init__(self, device="cpu"):
-        self.device = device
+        from ._tensor import device as Device
+
+        self.device = device if isinstance(device, Device) else Device(device)
         self._seed = _fresh_seed()
         self._numpy = None  # made on first use: importing numpy.random costs ~15 ms
 
@@ -66,11 +68,29 @@ class Generator:
         self._numpy = generator
         return self
 
+    def clone_state(self) -> Generator:
+        """A new generator at the same point of the same stream."""
+        twin = Generator(self.device)
+        twin._seed = self._seed
+        twin.set_state(self.get_state())
+        return twin
+
+    def get_offset(self) -> int:
+        raise RuntimeError(_NO_OFFSET)
+
+    def set_offset(self, offset) -> Generator:
+        raise RuntimeError(_NO_OFFSET)
+
     @property
     def numpy(self) -> np.random.Generator:
         if self._numpy is None:
             self._numpy = np.random.default_rng(self._seed)
         return self._numpy
+
+
+_NO_OFFSET = "CPU Generator does not use offset" + hint(
+    "offsets are for the Philox generators of GPUs; save and restore get_state() instead"
+)
 
 
 def _fresh_seed() -> int:

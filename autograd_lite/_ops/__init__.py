@@ -2,23 +2,43 @@
 
 ================  ============================================================================
 ``arithmetic``    ``+ - * / ** % //``, ``maximum``, ``minimum``: two operands, torch's promotion
-``comparison``    ``== < > & | ~``, ``isclose``, ``isnan``, ...: bool results, no gradients
+``comparison``    ``== < > & | ~ << >>``, ``isclose``, ``isnan``, ``gcd``, ...: no gradients
 ``pointwise``     ``exp``, ``log``, ``sin``, ``tanh``, ``sigmoid``, ``relu``, rounding, ``clamp``,
                   ``where``
+``trigonometric`` ``asin``, ``acos``, ``atan``, ``sinh``, ``cosh``, ``asinh``, ``atan2``, ``hypot``,
+                  ``deg2rad``, ``sinc``
+``exp_log``       ``exp2``, ``log2``, ``log10``, ``rsqrt``, ``logit``, ``logaddexp``, ``xlogy``,
+                  ``ldexp``, ``float_power``
+``special``       ``erf``, ``erfc``, ``erfinv``, ``lgamma``, ``digamma``, ``polygamma``,
+                  ``mvlgamma``, ``i0``, ``igamma``, ``igammac`` (NumPy only, no SciPy)
+``floating``      ``frac``, ``sgn``, ``signbit``, ``copysign``, ``nextafter``, ``nan_to_num``,
+                  ``fmax``, ``fmin``, ``heaviside``, ``frexp``, ``angle``, ``isposinf``, ...
+``ternary``       ``lerp``, ``addcmul``, ``addcdiv``
+``differences``   ``gradient`` (torch.gradient: derivatives of samples, by finite differences)
 ``reductions``    ``sum``, ``mean``, ``var``, ``std``, ``max``, ``min``, ``amax``, ``argmax``,
                   ``all``, ``any``, ``softmax``
-``cumulative``    ``prod``, ``cumsum``, ``cumprod``
+``statistics``    ``var_mean``, ``std_mean``, ``aminmax``, ``logsumexp``, ``nansum``, ``nanmean``
+``cumulative``    ``prod``, ``cumsum``, ``cumprod``, ``diff``
+``sorting``       ``sort``, ``argsort``, ``msort``, ``topk``, ``cummax``, ``cummin``
 ``views``         ``reshape``, ``view``, ``transpose``, ``permute``, ``squeeze``, ``unsqueeze``,
                   ``expand``, ``flip``, ``clone``, casts
+``shape``         ``movedim``, ``repeat``, ``tile``, ``repeat_interleave``, ``roll``, ``rot90``,
+                  ``unflatten``, ``tril``/``triu``, in-place ``unsqueeze_``, ``squeeze_``, ...
 ``indexing``      ``x[key]``, ``select``, ``narrow``, ``x[key] = value``
 ``joining``       ``cat``, ``stack``, ``unbind``
+``splitting``     ``split``, ``chunk``, ``tensor_split``, ``hsplit``, ``vsplit``, ``dsplit``
+``gathering``     ``gather``, ``take_along_dim``, ``index_select``, ``masked_fill``
+``sampling``      ``random_``, ``uniform_``, ``normal_``, ``bernoulli``, ``multinomial``, ...
 ``matmul``        ``mm``, ``mv``, ``dot``, ``outer``, ``matmul`` (``@``)
 ``inplace``       ``add_`` and the other in-place variants, ``zero_``, ``fill_``, ``copy_``
+``variants``      every pointwise function's forms: ``x.f()``, ``x.f_()``, ``torch.f_(x)``, ``out=``
+``out``           the ``out=`` keyword, once for every function that takes it
 ``diagonal``      ``diagonal``, ``diag``, ``trace``
 ``linalg``        ``linalg.solve``, ``linalg.inv``, ``linalg.det``
 ``svd``           ``linalg.svd``, ``linalg.svdvals``
 ``norms``         ``norm``, ``linalg.norm``, ``linalg.vector_norm``, ``linalg.matrix_norm``
 ``_base``         what they all share: the ``Op`` class, recording a node, argument errors
+``_elementwise``  what the functions of two operands share: argument checks, dtype rules
 ================  ============================================================================
 
 An operation is a :class:`Node` subclass named like torch's backward node (``MulBackward0``):
@@ -86,10 +106,11 @@ from .comparison import (
     lt,
     ne,
 )
-from .cumulative import cumprod, cumsum, prod
+from .cumulative import cumprod, cumsum, diff, prod
 from .diagonal import diag, diagonal, trace
+from .gathering import gather, index_select, masked_fill, masked_fill_, take_along_dim
 from .indexing import index, narrow, select, setitem
-from .inplace import _inplace, clamp_, copy_, fill_, t_, transpose_, zero_
+from .inplace import _inplace, clamp_, copy_, fill_, t_, zero_
 from .joining import cat, concat, concatenate, stack, unbind
 from .linalg import LinAlgError, det, inverse, linalg_det, linalg_inv, linalg_solve
 from .matmul import bmm, dot, ger, inner, matmul, mm, mv, outer
@@ -141,6 +162,44 @@ from .reductions import (
     sum_to_size,
     var,
 )
+from .sampling import (
+    bernoulli,
+    bernoulli_,
+    cauchy_,
+    exponential_,
+    geometric_,
+    log_normal_,
+    multinomial,
+    normal_,
+    random_,
+    uniform_,
+)
+from .shape import (
+    fliplr,
+    flipud,
+    moveaxis,
+    movedim,
+    repeat,
+    repeat_interleave,
+    resize_,
+    resize_as_,
+    roll,
+    rot90,
+    squeeze_,
+    swapaxes_,
+    swapdims_,
+    tile,
+    transpose_,
+    tril,
+    tril_,
+    triu,
+    triu_,
+    unflatten,
+    unsqueeze_,
+)
+from .sorting import argsort, cummax, cummin, msort, sort, topk
+from .splitting import chunk, dsplit, hsplit, split, tensor_split, vsplit
+from .statistics import aminmax, logsumexp, nanmean, nansum, std_mean, var_mean
 from .svd import linalg_svd, linalg_svdvals
 from .views import (
     broadcast_shapes,
@@ -213,6 +272,16 @@ Tensor.mT = property(mT)
 Tensor.__getitem__ = index
 Tensor.__setitem__ = setitem
 
+# Shapes, splitting, gathering, sorting, more reductions and random fills (issue 14's breadth).
+for _name in """
+    movedim moveaxis unsqueeze_ squeeze_ swapaxes_ swapdims_ resize_ resize_as_ repeat
+    repeat_interleave tile roll rot90 fliplr flipud unflatten tril triu tril_ triu_ chunk split
+    tensor_split hsplit vsplit dsplit gather index_select take_along_dim masked_fill masked_fill_
+    diff aminmax logsumexp nansum nanmean sort argsort msort topk cummax cummin random_ uniform_
+    normal_ bernoulli bernoulli_ exponential_ geometric_ cauchy_ log_normal_ multinomial
+    """.split():
+    setattr(Tensor, _name, globals()[_name])
+
 # Operators.  ``a op= b`` is in place, as in torch (so it bumps the version counter).
 Tensor.__add__ = Tensor.__radd__ = _APPLY[Add]
 Tensor.__sub__ = _APPLY[Sub]
@@ -246,3 +315,9 @@ Tensor.__isub__ = Tensor.sub_
 Tensor.__imul__ = Tensor.mul_
 Tensor.__itruediv__ = Tensor.div_
 Tensor.__ipow__ = Tensor.pow_
+
+# The rest of torch's pointwise functions (asin, erf, lerp, gcd, ...), every in-place form
+# (x.asin_(), torch.asin_(x)) and the out= keyword: variants.py binds them all.
+from .variants import bind as _bind_variants  # noqa: E402
+
+_bind_variants(globals())

@@ -16,7 +16,14 @@ from .. import _dtype
 from .._dtype import FROM_NUMPY
 from .._engine import Node, _GradMode, accumulator_of, connect, version_cell
 from .._errors import hint
-from .._tensor import Tensor, make_tensor
+from .._tensor import (
+    INFERENCE_MODE_VIEW,
+    MULTI_OUTPUT_VIEW,
+    NO_GRAD_VIEW,
+    Tensor,
+    make_tensor,
+    refresh_view,
+)
 
 # torch computes log(0) = -inf and 1/0 = inf silently; NumPy warns.  The filter is scoped to this
 # package's frames, so a student's own NumPy code keeps its warnings.
@@ -65,6 +72,8 @@ def _record(node: Op, inputs, out) -> Tensor:
 def _record_unary(node: Op, a: Tensor, out) -> Tensor:
     """``_record`` for a single input, inlined like ``_record_binary``."""
     x = a._data
+    if a._base is not None and a._view_version != a._version_cell[0]:
+        refresh_view(a)  # a view whose memory was changed in place through another tensor
     fa = a._grad_fn
     node._next = (fa if fa is not None else accumulator_of(a) if a._requires_grad else None,)
     node._next_nr = (a._output_nr,) if a._output_nr else None
@@ -77,9 +86,17 @@ def _record_unary(node: Op, a: Tensor, out) -> Tensor:
 def _view(out, source: Tensor, node: Op | None) -> Tensor:
     """A result that shares ``source``'s memory: it shares its version counter too."""
     t = _record_unary(node, source, out) if node is not None else make_tensor(out)
-    t._version_cell = version_cell(source)
+    cell = t._version_cell = version_cell(source)
+    t._view_version = cell[0]
     base = source._base
-    t._base = base if base is not None else source
+    if base is not None:  # a view of a view: of the same base, made the same way
+        t._base, t._view_creation = base, source._view_creation
+    else:
+        t._base, t._view_creation = source, None
+    if not _GradMode.enabled:
+        t._view_creation = INFERENCE_MODE_VIEW if _GradMode.inference else NO_GRAD_VIEW
+    elif node is not None and node.num_outputs > 1:
+        t._view_creation = MULTI_OUTPUT_VIEW
     return t
 
 
@@ -133,6 +150,10 @@ _OVERLOADED_FROM = {
     "clamp": 1,
     "clip": 1,
     "narrow": 1,
+    "copysign": 2,
+    "xlogy": 2,
+    "float_power": 2,
+    "lerp": 3,
 }
 
 
@@ -285,3 +306,21 @@ def numpy_names(fn):
         return fn(*args, **kwargs)
 
     return taking_numpy_names
+
+
+def check_alpha(input, other, alpha) -> None:
+    """torch's checks of ``add``'s and ``sub``'s ``alpha``: it may not be of a higher kind than
+    the result (no float alpha for integers, bool alpha only for a bool result)."""
+    kind = _dtype.result_type(_as_tensor(input), other).np.kind
+    data = alpha._data if isinstance(alpha, Tensor) else np.asarray(alpha)
+    alpha_kind = data.dtype.kind
+    if alpha_kind == "b" and kind != "b":
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if alpha_kind in "fc" and kind in "biu":
+        raise RuntimeError(
+            "For integral input tensors, argument alpha must not be a floating point number."
+        )
+    if alpha_kind == "c" and kind != "c":
+        raise RuntimeError(
+            "For non-complex input tensors, argument alpha must not be a complex number."
+        )

@@ -20,7 +20,7 @@ import numpy as np
 from .. import _dtype
 from .._engine import _GradMode, accumulator_of
 from .._errors import hint
-from .._tensor import Tensor, make_tensor
+from .._tensor import Tensor, make_tensor, refresh_view
 from ._base import (
     _NUMBER_TYPES,
     Op,
@@ -35,6 +35,7 @@ from ._base import (
     _record_unary,
     _tracks,
     _wrapped,
+    check_alpha,
 )
 from .pointwise import reciprocal, where
 
@@ -94,6 +95,11 @@ def _elementwise(cls):
 
 def _record_binary(node: Op, a: Tensor, b, b_is_tensor: bool, out) -> Tensor:
     """``_record`` for the two operands of an elementwise op, inlined: it runs for every op."""
+    # A view whose memory was changed in place through another tensor: history first.
+    if a._base is not None and a._view_version != a._version_cell[0]:
+        refresh_view(a)
+    if b_is_tensor and b._base is not None and b._view_version != b._version_cell[0]:
+        refresh_view(b)
     x = a._data
     fa = a._grad_fn
     node_a = fa if fa is not None else (accumulator_of(a) if a._requires_grad else None)
@@ -233,13 +239,16 @@ class PowTensor(BinaryOp):
 
     def gradient(self, grad):
         base, exponent = self.saved_tensors
+        # the test for a 0 exponent is made in the exponent's own dtype, as torch makes it (a
+        # float64 1e-179 is not 0, though it is once cast to a float32 result)
+        zero_exponent = exponent == 0
         # torch differentiates in the result's dtype, to which an int or bool operand was promoted
         base, exponent = base.to(grad.dtype), exponent.to(grad.dtype)
         grad_base = grad_exp = None
         if self._next[0] is not None:
             # 0 where the exponent is 0 (else 0 ** 0 would give 0 * inf = nan), as torch: so
             # also every higher derivative through that branch is 0 there
-            grad_base = where(exponent == 0, 0.0, grad * (exponent * base ** (exponent - 1)))
+            grad_base = where(zero_exponent, 0.0, grad * (exponent * base ** (exponent - 1)))
         if self._next[1] is not None:
             # d/dy x**y = x**y * log(x), taken as 0 where x == 0 and y >= 0; grad stays outside
             # the where, as in torch's formula (it decides what the second derivatives are at 0)
@@ -389,7 +398,8 @@ _APPLY[PowTensor] = _checked(_APPLY[PowTensor], _check_pow)
 
 
 def add(input, other, *, alpha=1) -> Tensor:
-    if alpha != 1:
+    if alpha.__class__ is not int or alpha != 1:  # (True == 1, but is checked: bool alpha)
+        check_alpha(input, other, alpha)
         other = other * alpha
     if input.__class__ is not Tensor and not isinstance(input, Tensor):
         return _binary(Add, _as_tensor(other), input)
@@ -397,7 +407,8 @@ def add(input, other, *, alpha=1) -> Tensor:
 
 
 def sub(input, other, *, alpha=1) -> Tensor:
-    if alpha != 1:
+    if alpha.__class__ is not int or alpha != 1:  # (True == 1, but is checked: bool alpha)
+        check_alpha(input, other, alpha)
         other = other * alpha
     return _binary(Sub, _as_tensor(input), other)
 
@@ -609,7 +620,7 @@ class Pow(Op):
 def _pow_backward(grad, x, e):
     """``grad * (e * x ** (e - 1))`` where no graph is recorded: the same values in one new
     array (x ** 1 is x, and an operation in place costs half of one into a new array)."""
-    t = e * x if e == 2 else x ** (e - 1)
+    t = e * x if e == 2 else _float_power(x, e - 1)
     if t.__class__ is not np.ndarray or t.shape != grad.shape:
         return grad * (t if e == 2 else e * t)  # 0-d, or a gradient still to be broadcast
     if e != 2:
@@ -631,11 +642,27 @@ class RPow(Op):
         return (grad * result * np.log(self.base),)
 
 
+def _float_power(x, e):
+    """``x ** e`` for a floating array and a Python number, as torch's kernel computes it.
+
+    Where NumPy and C differ from torch: ``x ** 0.5`` and ``x ** -0.5`` are torch's sqrt and
+    rsqrt (so ``-0.0 ** 0.5`` is -0.0 and ``-0.0 ** -0.5`` is -inf), and a float32 tensor is
+    raised to the exponent as given (a double), not to the exponent rounded to float32:
+    ``(-1.0) ** (1 - 1e-15)`` is nan, not ``(-1.0) ** 1.0``."""
+    if e == 0.5:
+        return np.sqrt(x)
+    if e == -0.5:
+        return np.reciprocal(np.sqrt(x))
+    if x.dtype == np.float32 and e.__class__ is _float and float(np.float32(e)) != e:
+        return np.power(x.astype(np.float64), e).astype(np.float32)
+    return x**e
+
+
 def pow(input, exponent) -> Tensor:  # noqa: A001 - torch's name
     if exponent.__class__ in (_int, _float) and input.__class__ is Tensor:
         x = input._data
         if x.dtype.kind == "f":  # the common x ** 2 or x ** 0.5: nothing to promote
-            out = x**exponent
+            out = _float_power(x, exponent)
             if _GradMode.enabled and input._requires_grad:
                 node = Pow()
                 node.exponent = exponent
@@ -648,6 +675,16 @@ def pow(input, exponent) -> Tensor:  # noqa: A001 - torch's name
         return _binary(PowTensor, input, exponent)
     if isinstance(exponent, np.ndarray):
         return _binary(PowTensor, input, make_tensor(exponent))
+    if (
+        input._data.dtype.kind == "b"
+        and isinstance(exponent, (_int, np.integer))
+        and not isinstance(exponent, (_bool, np.bool_))
+        and exponent < 0
+    ):  # bool ** int computes in int64, where torch refuses a negative power too
+        raise RuntimeError(
+            "Integers to negative integer powers are not allowed."
+            + hint("use a float base, e.g. x.float() ** -1 or 1 / x")
+        )
     if input._data.dtype.kind in "iu" and isinstance(exponent, (_int, np.integer)):
         # torch checks an int exponent before casting it (no wrapping, unlike + - * ...)
         if not -(2**63) <= exponent < 2**64:
@@ -659,7 +696,11 @@ def pow(input, exponent) -> Tensor:  # noqa: A001 - torch's name
             )
         _check_exponent_fits(exponent, input.dtype)
     x, e, dt = _operands(input, exponent)
-    out = x**e
+    out = (
+        _float_power(x, exponent)
+        if x.dtype.kind == "f" and exponent.__class__ in (_int, _float)
+        else x**e
+    )
     if out.dtype != dt:
         out = out.astype(dt)
     if _tracks(input):

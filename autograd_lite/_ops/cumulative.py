@@ -1,5 +1,6 @@
-"""Products and running totals: ``prod``, ``cumsum`` and ``cumprod`` (a product's gradient
-with a zero in it is itself built from cumulative products).
+"""Products, running totals and differences: ``prod``, ``cumsum``, ``cumprod`` (a product's
+gradient with a zero in it is itself built from cumulative products) and ``diff``, which
+undoes ``cumsum``.
 
 How to read an operation: its class (``Cumsum``, whose ``_name`` is torch's backward node,
 ``CumsumBackward0``) holds the gradient rule, ``gradient(self, grad)``: one gradient per input,
@@ -183,3 +184,54 @@ def cumprod(input: Tensor, dim=None, *, dtype=None) -> Tensor:
         node.save_result(t)
         return t
     return make_tensor(out)
+
+
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
+    """Differences of neighbours along ``dim``, ``n`` times: ``x[1:] - x[:-1]`` (for bools,
+    whether they differ).  A subtraction of two slices, so its node is ``SubBackward0``."""
+    try:
+        ndim = input._data.ndim
+    except AttributeError:
+        raise _not_tensor("diff", input, n, dim) from None
+    if ndim == 0:
+        raise RuntimeError(
+            "diff expects input to be at least one-dimensional"
+            + hint("a single number has no neighbours: give diff a 1-d (or larger) tensor")
+        )
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    (d,) = _dims(dim, ndim)
+    ends = [_diff_end(input, t, d, name) for t, name in ((prepend, "prepend"), (append, "append"))]
+    if ends[0] is not None or ends[1] is not None:
+        input = cat([t for t in (ends[0], input, ends[1]) if t is not None], d)
+    if n == 0:  # torch copies the input into a new tensor
+        return _zeros_like(input).copy_(input)
+    for _ in range(n):
+        size = input._data.shape[d]
+        if size == 0:
+            break
+        later, earlier = narrow(input, d, 1, size - 1), narrow(input, d, 0, size - 1)
+        input = later ^ earlier if input._data.dtype == np.bool_ else later - earlier
+    return input
+
+
+def _diff_end(input: Tensor, end, d: int, name: str):
+    if end is None:
+        return None
+    if not isinstance(end, Tensor):
+        raise TypeError(f"diff(): argument '{name}' must be Tensor, not {_type_name(end)}")
+    shape, other = input._data.shape, end._data.shape
+    if len(other) != len(shape):
+        raise RuntimeError("diff expects prepend or append to be the same dimension as input")
+    for axis, (a, b) in enumerate(zip(shape, other)):
+        if axis != d and a != b:
+            raise RuntimeError(
+                "diff expects the shape of tensor to prepend or append to match that of input "
+                f"except along the differencing dimension; input.size({axis}) = {a}, but got "
+                f"tensor.size({axis}) = {b}"
+            )
+    return end
+
+
+def _zeros_like(input: Tensor) -> Tensor:
+    return make_tensor(np.zeros(input._data.shape, dtype=input._data.dtype))

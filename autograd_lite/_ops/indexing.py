@@ -17,7 +17,7 @@ import numpy as np
 
 from .._engine import _GradMode, version_cell
 from .._errors import hint
-from .._tensor import Tensor, make_tensor
+from .._tensor import Tensor, _view_error, make_tensor, writable_alias
 from ._base import Op, _as_tensor, _dims, _int, _not_tensor, _record, _tracks, _view
 from .inplace import copy_, fill_
 from .views import _expanded_shape, unsqueeze
@@ -29,6 +29,8 @@ class Select(Op):
     _name = "SelectBackward0"
 
     def gradient(self, grad):
+        if self._saved is not None:  # index arrays, saved as torch saves them (see _take)
+            self.saved_tensors  # noqa: B018 - raises once backward has freed them
         return (_embed(grad, self.shape, self.key, self._name),)
 
 
@@ -61,8 +63,19 @@ def _take(input: Tensor, key, name: str) -> Tensor:
         node = Select()
         node._name, node.shape, node.key = name, data.shape, key
     if _is_advanced(key):
+        if node is not None and name == "IndexBackward0":
+            # torch saves the index tensors: a second backward through the node raises.
+            node.save(key)
         return _record(node, (input,), out) if node is not None else make_tensor(out)
     return _view(out, input, node)
+
+
+def as_strided_node(base: Tensor, positions, data) -> Select:
+    """The node of a view that takes the elements at ``positions`` (index arrays) of ``base``,
+    whatever grad mode is on: a view's history, brought up to date (``refresh_view``)."""
+    node = Select()
+    node._name, node.shape, node.key = "AsStridedBackward0", base._data.shape, positions
+    return _record(node, (base,), data)._grad_fn
 
 
 def _is_advanced(key) -> bool:
@@ -128,8 +141,10 @@ def _check_bounds(items, shape) -> None:
         if k is None:
             continue
         if k is Ellipsis:
+            # (the position by identity: `==` on the index arrays around it is elementwise)
+            at = next(n for n, i in enumerate(items) if i is Ellipsis)
             dim = len(shape) - builtins.sum(1 for i in items if i is not None and i is not Ellipsis)
-            dim += builtins.sum(1 for i in items[: items.index(k)] if i is not None)
+            dim += builtins.sum(1 for i in items[:at] if i is not None)
             continue
         if isinstance(k, (_int, np.integer)):
             _check_int(k, dim, shape)
@@ -196,7 +211,12 @@ class CopySlices(Op):
 
     _name = "torch::autograd::CopySlices"
 
+    def __init__(self):
+        super().__init__()
+        self.save()  # nothing, but freed after a backward: as in torch, a second one raises
+
     def gradient(self, grad):
+        self.saved_tensors  # noqa: B018 - raises once a backward has freed the node
         key = self.key
         grad_self = _embed_zero(grad, key)
         grad_value = None
@@ -210,7 +230,12 @@ class CopySlices(Op):
 class _ZeroAt(Op):
     _name = "IndexPutBackward0"
 
+    def __init__(self):
+        super().__init__()
+        self.save()  # torch saves the indices: a second backward through the node raises
+
     def gradient(self, grad):
+        self.saved_tensors  # noqa: B018 - raises once a backward has freed the node
         return (_embed_zero(grad, self.key),)
 
 
@@ -257,14 +282,20 @@ def setitem(target: Tensor, key, value) -> None:
         )
     target._check_inplace()
     data = target._writable()
+    if not data.flags.writeable:  # x.expand(3)[0] = v: torch writes into the repeated memory
+        data = writable_alias(data)
     value_data = value._data if isinstance(value, Tensor) else value
     if isinstance(np_key, (_int, np.integer)) and data.ndim:
         _check_int(np_key, 0, data.shape)
     _check_assignable(data, np_key, np.shape(value_data), advanced)
+    if advanced and isinstance(value, Tensor) and value_data.dtype != data.dtype:
+        _check_index_put_dtype(np_key, value, target)
     tracked = _GradMode.enabled and (
         target._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
     )
     if tracked:
+        if target._base is not None and target._view_creation is not None:
+            raise _view_error(target, target._view_creation, indirect=False)
         node = CopySlices()
         if advanced:
             node._name = "IndexPutBackward0"  # torch's index_put_ for integer and mask keys
@@ -273,10 +304,27 @@ def setitem(target: Tensor, key, value) -> None:
         edges_from = _record(node, (target, value_t), data)  # edges to the old history
         data[np_key] = value_data
         version_cell(target)[0] += 1
-        target._rebase(edges_from._grad_fn)
+        if target._base is not None:  # its base's history records the write too
+            target._rebase_written_view(edges_from._grad_fn)
+        else:
+            target._rebase(edges_from._grad_fn)
         return
     data[np_key] = value_data
     version_cell(target)[0] += 1
+
+
+def _check_index_put_dtype(key, value: Tensor, target: Tensor) -> None:
+    """torch's index_put_ does not cast a tensor value (a 0-d one written by a mask is a fill,
+    which does)."""
+    keys = key if isinstance(key, tuple) else (key,)
+    mask = builtins.all(isinstance(k, np.ndarray) and k.dtype == bool for k in keys)
+    if mask and value._data.ndim == 0:
+        return
+    raise RuntimeError(
+        "Index put requires the source and destination dtypes match, got "
+        f"{target.dtype.scalar_name} for the destination and {value.dtype.scalar_name} for the "
+        "source."
+    )
 
 
 def _check_assignable(data, key, value_shape, advanced: bool) -> None:

@@ -67,8 +67,14 @@ class Abs(UnaryOp):
 
 class Sign(UnaryOp):
     _name = "SignBackward0"
-    compute = staticmethod(np.sign)
     saves = None
+
+    @staticmethod
+    def compute(x):
+        out = np.sign(x)
+        if x.dtype.kind == "f":
+            out = np.where(np.isnan(x), 0, out).astype(x.dtype)[()]  # torch: sign(nan) = 0
+        return out
 
     def gradient(self, grad):
         return (grad * 0,)
@@ -284,10 +290,14 @@ def negative(input: Tensor) -> Tensor:
 
 
 def abs(input: Tensor) -> Tensor:  # noqa: A001
+    if getattr(input, "dtype", None) is _dtype.bool_:
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
     return _unary(Abs, input, floating=False)
 
 
 def absolute(input: Tensor) -> Tensor:
+    if getattr(input, "dtype", None) is _dtype.bool_:
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
     return _unary(Abs, input, floating=False)
 
 
@@ -425,7 +435,8 @@ def trunc(input: Tensor) -> Tensor:
     return _rounding(Trunc, input, "trunc_vml_cpu")
 
 
-fix = trunc
+def fix(input: Tensor) -> Tensor:
+    return _rounding(Trunc, input, "trunc_vml_cpu")
 
 
 class Clamp(Op):
@@ -503,11 +514,27 @@ def _clamp_tensor(input, lo, hi) -> Tensor:
 
 
 def clamp_min(input, min):  # noqa: A002
-    return clamp(input, min=min)
+    return _one_sided(clamp(input, min=_bound("clamp_min", input, min)), "ClampMin", min)
 
 
 def clamp_max(input, max):  # noqa: A002
-    return clamp(input, max=max)
+    return _one_sided(clamp(input, max=_bound("clamp_max", input, max)), "ClampMax", max)
+
+
+def _bound(name: str, input, bound):
+    if bound is None:  # torch's parser: no signature takes None
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments - got (Tensor, NoneType), "
+            "but expected one of:"
+        )
+    return bound
+
+
+def _one_sided(result: Tensor, node: str, bound) -> Tensor:
+    """torch names clamp_min's node ClampMinBackward0 (a number) or 1 (a tensor)."""
+    if result._grad_fn is not None:
+        result._grad_fn._name = f"{node}Backward{1 if isinstance(bound, Tensor) else 0}"
+    return result
 
 
 class Where(Op):

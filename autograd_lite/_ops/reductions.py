@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import builtins
 import collections
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -136,8 +137,7 @@ def _var_std(input, dim, correction, keepdim, unbiased, std: bool) -> Tensor:
         raise _not_tensor("std" if std else "var", input, dim) from None
     dims = _dims(dim, data.ndim)
     count = _int(np.prod([data.shape[d] for d in dims])) if dims else 1
-    with np.errstate(all="ignore"):  # (np.var warns from NumPy's own frames: not filtered)
-        out = np.var(data, axis=dims, ddof=correction, keepdims=keepdim)
+    out = _variance(data, dims, correction, keepdim, count, "std" if std else "var")
     if std:
         out = np.sqrt(out)
     out = out.astype(data.dtype) if out.dtype != data.dtype else out
@@ -152,6 +152,20 @@ def _var_std(input, dim, correction, keepdim, unbiased, std: bool) -> Tensor:
             node.save_result(t)
         return t
     return make_tensor(out)
+
+
+def _variance(data, dims, correction, keepdim: bool, count: int, name: str):
+    """np.var, with torch's warning (not NumPy's) when nothing is left to divide by."""
+    if count - correction <= 0:
+        warnings.warn(
+            f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+            "reduction factor (input numel divided by output numel).",
+            UserWarning,
+            stacklevel=4,
+        )
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # (NumPy's, from its own frames)
+        return np.var(data, axis=dims, ddof=correction, keepdims=keepdim)
 
 
 class MaxAll(Op):

@@ -46,4 +46,6 @@ def __getattr__(name):
         return function
     if name == "functional":
         return importlib.import_module(f"{__name__}.functional")
+    if name == "torch":  # torch.autograd.torch is torch itself (old code reaches it this way)
+        return importlib.import_module("autograd_lite")
     raise AttributeError(f"module 'autograd_lite.autograd' has no attribute '{name}'")

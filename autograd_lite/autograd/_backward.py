@@ -104,23 +104,20 @@ def backward(
     inputs = _as_tuple(inputs)
     if not inputs:
         raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    # As torch does: the graph runs only as far as the inputs; a leaf's node accumulates into
+    # its .grad as in any backward, and a non-leaf input retains its grad (for good).
     captures = {_input_edge(t): None for t in inputs}
+    for t in inputs:
+        if t._grad_fn is not None:
+            t.retain_grad()
     run_backward(
         roots,
         grads,
         retain_graph=retain_graph,
         create_graph=create_graph,
         captures=captures,
-        accumulate=False,
+        accumulate=True,
     )
-    for t in inputs:
-        g = captures[_input_edge(t)]
-        if g is None:
-            continue
-        if t._grad is None:
-            t._grad = g if create_graph else g.detach().clone()
-        else:
-            t._grad = t._grad + g
 
 
 CREATE_GRAPH_CYCLE = (
@@ -161,11 +158,28 @@ def grad(
     is_grads_batched=False,
     materialize_grads=False,
 ):
-    """Return d(outputs)/d(inputs) without touching any ``.grad``."""
-    outputs = _as_tuple(outputs)
-    inputs = _as_tuple(inputs)
+    """Return d(outputs)/d(inputs) without touching any ``.grad`` (a dict of inputs gives a
+    dict of gradients, with the same keys)."""
+    if materialize_grads and allow_unused is False:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True, but got: "
+            "allow_unused=False."
+        )
     if allow_unused is None:
         allow_unused = materialize_grads
+    outputs = _as_tuple(outputs)
+    keys = tuple(inputs) if type(inputs) is dict else None
+    inputs = tuple(inputs.values()) if keys is not None else _as_tuple(inputs)
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
+    if not only_inputs:
+        warnings.warn(
+            "only_inputs argument is deprecated and is ignored now (defaults to True). To "
+            "accumulate gradient for other parts of the graph, please use "
+            "torch.autograd.backward.",
+            FutureWarning,
+            stacklevel=2,
+        )
     grads = _root_grads(outputs, grad_outputs)
     roots = _check_outputs(outputs)
     if retain_graph is None:
@@ -189,11 +203,11 @@ def grad(
                     f"The differentiated Tensor at index {i} appears to not have been used in the "
                     "graph. Set allow_unused=True if this is the desired behavior."
                 )
-            if materialize_grads:
+            if materialize_grads:  # a leaf of the new graph when there is one, as in torch
                 from .._creation import zeros_like
 
-                g = zeros_like(t)
+                g = zeros_like(t, requires_grad=create_graph)
         elif not create_graph:
             g = g.detach()
         result.append(g)
-    return tuple(result)
+    return dict(zip(keys, result)) if keys is not None else tuple(result)

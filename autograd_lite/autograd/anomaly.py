@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 
-from .._engine import AnomalyMode
+from .._engine import AnomalyMode, set_anomaly_mode
 
 ENABLED_WARNING = (
     "Anomaly Detection has been enabled. This mode will increase the runtime and should only be "
@@ -14,8 +14,7 @@ ENABLED_WARNING = (
 
 
 def set_detect_anomaly(mode: bool, check_nan: bool = True) -> None:
-    AnomalyMode.enabled = bool(mode)
-    AnomalyMode.check_nan = check_nan
+    set_anomaly_mode(mode, check_nan)
 
 
 def is_anomaly_enabled() -> bool:
@@ -34,4 +33,4 @@ def detect_anomaly(check_nan: bool = True):
     try:
         yield
     finally:
-        AnomalyMode.enabled, AnomalyMode.check_nan = previous
+        set_anomaly_mode(*previous)

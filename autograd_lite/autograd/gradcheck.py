@@ -43,6 +43,8 @@ import warnings
 import numpy as np
 
 from .. import Tensor, float64, from_numpy, rand, zeros_like
+from .._dtype import FROM_NUMPY
+from .._engine import _NodeHook, _OutputHook
 from . import grad as _grad
 
 __all__ = ["GradcheckError", "gradcheck", "gradgradcheck"]
@@ -162,20 +164,33 @@ def _check_inputs(tupled_inputs) -> None:
 
 
 def _float_outputs(out) -> list:
-    """Copies (float64 NumPy) of the floating-point tensor outputs of one call of ``func``."""
+    """Copies (NumPy, their own dtype) of the floating-point tensor outputs of one call."""
     return [
-        np.array(o.detach().numpy(), dtype=np.float64)
+        np.array(o.detach().numpy())
         for o in _as_tuple(out)
         if isinstance(o, Tensor) and o.is_floating_point()
     ]
 
 
-def _check_same_shape(a: np.ndarray, b: np.ndarray, idx, eps) -> None:
+def _difference(a: np.ndarray, b: np.ndarray, idx, eps) -> np.ndarray:
+    """``(b - a) / (2 eps)`` in float64, after torch's checks that the perturbation changed
+    neither the shape nor the dtype of the output."""
+    on_index = f"on index {idx} " if idx is not None else ""
     if a.shape != b.shape:
         raise AssertionError(
             "Expected `func` to return outputs with the same shape when inputs are perturbed "
-            f"on index {idx} by {eps}, but got: shapes {_size(a.shape)} and {_size(b.shape)}."
+            f"{on_index}by {eps}, but got: shapes {_size(a.shape)} and {_size(b.shape)}."
         )
+    if a.dtype != b.dtype:
+        raise AssertionError(
+            "Expected `func` to return outputs with the same dtype when inputs are perturbed "
+            f"{on_index}by {eps}, but got: dtypes {_dtype_name(a)} and {_dtype_name(b)}."
+        )
+    return (b.astype(np.float64) - a.astype(np.float64)) / (2 * eps)
+
+
+def _dtype_name(a: np.ndarray) -> str:
+    return str(FROM_NUMPY[a.dtype])
 
 
 def _size(shape) -> str:
@@ -205,8 +220,7 @@ def _numerical_jacobians(func, inputs, func_out, eps) -> list:
             finally:
                 data[idx] = orig
             for jacobian, a, b in zip(jacobians, outa, outb):
-                _check_same_shape(a, b, idx, eps)
-                jacobian[:, col] = ((b - a) / (2 * eps)).reshape(-1)
+                jacobian[:, col] = _difference(a, b, idx, eps).reshape(-1)
         result.append(jacobians)
     return result
 
@@ -225,9 +239,7 @@ def _numerical_directional(func, inputs, diff_positions, us, eps) -> list:
             outb = _float_outputs(func(*inputs))
         finally:
             data[...] = orig
-        for a, b in zip(outa, outb):
-            _check_same_shape(a, b, None, eps)
-        result.append([((b - a) / (2 * eps)).reshape(-1) for a, b in zip(outa, outb)])
+        result.append([_difference(a, b, None, eps).reshape(-1) for a, b in zip(outa, outb)])
     return result
 
 
@@ -589,6 +601,19 @@ def _test_backward_mul_by_grad_output(outputs, tupled_inputs, masked) -> None:
             raise GradcheckError("grad is incorrect size")
 
 
+def _call_tensor_hooks_with_none(outputs) -> None:
+    """What torch's undefined gradients reach first: the hooks of the outputs, called with
+    None (here the engine sends no gradient at all where torch sends an undefined one)."""
+    for out in outputs:
+        node = out.grad_fn
+        for hook in (node._pre_hooks or ()) if node is not None else ():
+            if isinstance(hook, _OutputHook):
+                if hook.output_nr == out.output_nr:
+                    hook.hook(None)
+            elif not isinstance(hook, _NodeHook):
+                hook(None)
+
+
 def _test_undefined_backward_mode(func, outputs, tupled_inputs) -> None:
     """Backward must cope with outputs that receive no gradient.
 
@@ -614,6 +639,7 @@ def _test_undefined_backward_mode(func, outputs, tupled_inputs) -> None:
         if not outs:
             return
         try:
+            _call_tensor_hooks_with_none(outs)
             grads_input = _grad(outs, diff_inputs, [zeros_like(o) for o in outs], allow_unused=True)
         except RuntimeError as e:
             warn_bc_breaking()
