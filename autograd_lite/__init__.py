@@ -41,6 +41,7 @@ from ._creation import (
     randn,
     randn_like,
     randperm,
+    scalar_tensor,
     seed,
     tensor,
     zeros,
@@ -74,6 +75,7 @@ from ._engine import (
     no_grad,
     set_grad_enabled,
 )
+from ._errors import is_warn_always_enabled, set_warn_always
 from ._legacy import LEGACY_TYPES
 from ._ops import (
     abs,
@@ -192,6 +194,7 @@ from ._ops import (
     softmax,
     sort,
     split,
+    split_with_sizes,
     sqrt,
     square,
     squeeze,

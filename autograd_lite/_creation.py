@@ -318,6 +318,16 @@ def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False) -> Te
     return _filled(_sizes(sizes, size), 0, dtype, requires_grad, device)
 
 
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A 0-d tensor of the number ``s``, in the default float dtype unless ``dtype`` is given
+    (even for an int or a bool, unlike ``tensor``)."""
+    if not isinstance(s, (int, float, np.number, np.bool_)):
+        raise TypeError(
+            f"scalar_tensor(): argument 's' (position 1) must be Number, not {type(s).__name__}"
+        )
+    return _filled((), s, dtype or _dtype.get_default_dtype(), requires_grad, device)
+
+
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
     if dtype is None:
         dtype = _dtype.scalar_dtype(fill_value)

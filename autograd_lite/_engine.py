@@ -51,6 +51,10 @@ SECOND_BACKWARD = (
 
 FREED = ("freed",)  # marks a node whose saved values backward has released
 
+# Set once a tensor with a history is detached in place (Tensor.detach_): from then on the
+# saved values are checked for it, so that programs which never do it pay nothing.
+DETACHED_IN_PLACE = [False]
+
 
 class Node:
     """A backward function of the graph, named like torch's (``MulBackward0``).
@@ -80,6 +84,8 @@ class Node:
     _name = "Node"
     saved_names: tuple = ()  # names of saved values, as torch's ``_saved_<name>`` attributes
     num_outputs = 1
+    several_views = False  # its outputs are views from one op (split, unbind): torch's
+    # MULTI_OUTPUT_NODE, refused for in-place changes with grad, even when there is one output
 
     def __init__(self):  # (anomaly mode swaps it for one that also records the forward stack)
         self._saved = None
@@ -152,6 +158,8 @@ class Node:
         saved = self._saved
         if saved is FREED:
             raise RuntimeError(SECOND_BACKWARD)
+        if DETACHED_IN_PLACE[0]:  # (False until some program calls detach_() on a non-leaf)
+            _check_not_detached(self, saved)
         versions = self._saved_versions
         if versions is None:  # saved unmodified, the usual case: one check per value
             for value in saved:
@@ -321,6 +329,18 @@ def _saved_value(key: str) -> property:
 Node._saved_result = _saved_value("result")
 
 
+def _check_not_detached(node, saved) -> None:
+    """torch refuses a saved input that lost its history by detach_() after it was saved (its
+    old grad_fn, which detach_ leaves on the tensor, is still one of this node's edges)."""
+    for value in saved:
+        old = getattr(value, "_detached_from", None)
+        if old is not None and old in node._next:
+            raise RuntimeError(
+                "Trying to use a saved tensor that has been detached in-place, i.e. with "
+                ".detach_().This is not supported, please use out-of-place `.detach()` instead"
+            )
+
+
 def version_cell(t) -> list:
     """A tensor's version counter, created when first needed (most tensors never need one)."""
     cell = t._version_cell
@@ -361,6 +381,8 @@ class AccumulateGrad(Node):
         """``private``: the pass made ``grad`` (an owned sum) and showed it to nobody, so it
         may become ``.grad`` itself."""
         leaf = self.variable
+        if not leaf._requires_grad:  # detached in place (detach_) after the graph was made
+            return
         if leaf._grad is None:
             # A gradient may be shared (AddBackward0 passes one tensor to both inputs) or
             # read-only (an expanded ones); .grad must be the leaf's own, writable tensor.

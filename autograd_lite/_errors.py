@@ -31,3 +31,17 @@ def check_device(device) -> None:
             "maia, xla, lazy, vulkan, mps, meta, hpu, mtia, privateuseone device type at start of "
             f"device string: {name}" + hint("autograd_lite has only the 'cpu' device")
         )
+
+
+# torch.set_warn_always: warnings torch gives once per process are given every time.
+_WARN_ALWAYS = [False]
+
+
+def set_warn_always(b: bool) -> None:
+    """Warnings torch gives once per process (``backward(create_graph=True)``'s) come every
+    time while this is on; tests turn it on to see them again."""
+    _WARN_ALWAYS[0] = bool(b)
+
+
+def is_warn_always_enabled() -> bool:
+    return _WARN_ALWAYS[0]

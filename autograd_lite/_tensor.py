@@ -17,6 +17,7 @@ import numpy as np
 
 from . import _dtype
 from ._engine import (
+    DETACHED_IN_PLACE,
     _GradMode,
     _PostAccumulateHook,
     _RemovableHandle,
@@ -149,6 +150,7 @@ class Tensor:
         # memory when the view's grad_fn was made, and how it was made (see refresh_view).
         "_view_version",
         "_view_creation",
+        "_detached_from",  # set by detach_() on a tensor that had a grad_fn: that grad_fn
         "__weakref__",
     )
     # NumPy defers to us in `ndarray * tensor`, as it does for torch tensors.
@@ -425,6 +427,9 @@ class Tensor:
                 "called on these gradients. To fix this error, please refer to the "
                 "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution."
             )
+        if self._grad_fn is not None:  # nodes that saved it must refuse it now, as in torch
+            self._detached_from = self._grad_fn
+            DETACHED_IN_PLACE[0] = True
         self._grad_fn = None
         self._requires_grad = False
         return self

@@ -626,3 +626,58 @@ def test_numpy_keyword_names_of_functions_without_gradients(fn):
 )
 def test_numpy_keyword_names_errors(fn):
     compare_error(fn, randn(2, 3))
+
+
+# What PyTorch's own tests asked for besides (tests/test_conformance.py): scalar_tensor,
+# split_with_sizes, set_warn_always.
+SCALAR_TENSORS = {
+    "bool": lambda lib: lib.scalar_tensor(True),
+    "int": lambda lib: lib.scalar_tensor(3),
+    "float to int64": lambda lib: lib.scalar_tensor(2.5, dtype=lib.int64),
+    "requires grad": lambda lib: lib.scalar_tensor(1.0, requires_grad=True),
+    "float64": lambda lib: lib.scalar_tensor(-0.5, dtype=lib.float64),
+}
+
+
+@pytest.mark.parametrize("make", SCALAR_TENSORS)
+def test_scalar_tensor(make):
+    same(SCALAR_TENSORS[make])
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda lib: lib.scalar_tensor("a"),
+        lambda lib: lib.scalar_tensor(300, dtype=lib.int8),
+        lambda lib: lib.arange(6.0).split_with_sizes([2, 3]),
+        lambda lib: lib.arange(6.0).split_with_sizes([7, -1]),
+        lambda lib: lib.arange(6.0).split_with_sizes(2),
+    ],
+)
+def test_scalar_tensor_and_split_with_sizes_errors(fn):
+    compare_error(fn)
+
+
+@pytest.mark.parametrize("sizes", [[2, 4], [0, 6], [1, 2, 3], (3, 3)])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_split_with_sizes(sizes, dim):
+    compare(lambda lib, x: lib.split_with_sizes(x, sizes, dim), randn(6, 6))
+    compare(lambda lib, x: x.split_with_sizes(sizes, dim=dim), randn(6, 6))
+
+
+def test_set_warn_always_repeats_the_create_graph_warning():
+    def warnings_of_two_backwards(lib):
+        lib.set_warn_always(True)
+        try:
+            counts = []
+            for _ in range(2):
+                x = lib.ones(2, requires_grad=True)
+                with pytest.warns(UserWarning) as caught:
+                    (x * x).sum().backward(create_graph=True)
+                counts.append(sum("create_graph=True" in str(w.message) for w in caught))
+            return counts, lib.is_warn_always_enabled()
+        finally:
+            lib.set_warn_always(False)
+
+    assert warnings_of_two_backwards(autograd_lite) == warnings_of_two_backwards(torch)
+    assert not autograd_lite.is_warn_always_enabled()

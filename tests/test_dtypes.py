@@ -603,3 +603,65 @@ def test_python_ints_out_of_range_wrap_in_integer_arithmetic_as_in_torch(op, dty
             return type(error).__name__, str(error).splitlines()[0]
 
     assert result(autograd_lite) == result(torch)
+
+
+# clamp and where convert a Python int to the result's integer dtype with a check, not with
+# arithmetic's wrap: out of range raises, but a negative int still wraps into unsigned dtypes
+CHECKED_OPS = {
+    "clamp min": lambda lib, t, n: lib.clamp(t, n),
+    "clamp max": lambda lib, t, n: lib.clamp(t, max=n),
+    "clamp both": lambda lib, t, n: lib.clamp(t, n, n),
+    "clamp_": lambda lib, t, n: t.clone().clamp_(n),
+    "where, number second": lambda lib, t, n: lib.where(t > 50, t, n),
+    "where, number first": lambda lib, t, n: lib.where(t > 50, n, t),
+}
+
+
+@pytest.mark.parametrize("op", CHECKED_OPS)
+@pytest.mark.parametrize("dtype", INTEGER_DTYPES)
+@pytest.mark.parametrize("number", [300, -1, -255, -256, -300, 2**40, 2**63, 2**64, 5, 2.5])
+def test_python_numbers_out_of_range_in_clamp_and_where_as_in_torch(op, dtype, number):
+    def result(lib):
+        t = lib.tensor([7, 100], dtype=getattr(lib, dtype))
+        try:
+            return repr(CHECKED_OPS[op](lib, t, number))
+        except Exception as error:  # the result under test
+            return type(error).__name__, str(error).splitlines()[0]
+
+    assert result(autograd_lite) == result(torch)
+
+
+CLAMP_DTYPES = ["bool", "uint8", "int32", "int64", "float32", "float64"]
+
+
+@pytest.mark.parametrize("bounds", ["tensors", "0-d tensors", "mixed", "numbers", "min only"])
+@pytest.mark.parametrize("dtypes", list(itertools.product(CLAMP_DTYPES, repeat=3)), ids=str)
+def test_clamp_promotes_its_operands_as_torch(dtypes, bounds):
+    """torch promotes two at a time where one bound has dims, all at once otherwise, and
+    refuses a bool result for two bounds: every combination, value and dtype or error."""
+    numbers = {"bool": True, "uint8": 1, "int32": 2, "int64": 3, "float32": 0.5, "float64": 0.25}
+
+    def bound(lib, dtype, shape):
+        if shape is None:
+            return numbers[dtype]
+        return lib.tensor(np.ones(shape, dtype=dtype), dtype=getattr(lib, dtype))
+
+    shapes = {
+        "tensors": ((3,), (3,)),
+        "0-d tensors": ((), ()),
+        "mixed": ((), (3,)),
+        "numbers": (None, None),
+        "min only": ((3,), "none"),
+    }[bounds]
+
+    def result(lib):
+        x = lib.tensor(np.array([0, 1, 2]).astype(dtypes[0]), dtype=getattr(lib, dtypes[0]))
+        lo = bound(lib, dtypes[1], shapes[0])
+        hi = None if shapes[1] == "none" else bound(lib, dtypes[2], shapes[1])
+        try:
+            out = lib.clamp(x, lo, hi)
+            return str(out.dtype), out.tolist()
+        except Exception as error:  # the result under test
+            return type(error).__name__, str(error).splitlines()[0]
+
+    assert result(autograd_lite) == result(torch)

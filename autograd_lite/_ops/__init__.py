@@ -198,7 +198,7 @@ from .shape import (
     unsqueeze_,
 )
 from .sorting import argsort, cummax, cummin, msort, sort, topk
-from .splitting import chunk, dsplit, hsplit, split, tensor_split, vsplit
+from .splitting import chunk, dsplit, hsplit, split, split_with_sizes, tensor_split, vsplit
 from .statistics import aminmax, logsumexp, nanmean, nansum, std_mean, var_mean
 from .svd import linalg_svd, linalg_svdvals
 from .views import (
@@ -276,6 +276,7 @@ Tensor.__setitem__ = setitem
 for _name in """
     movedim moveaxis unsqueeze_ squeeze_ swapaxes_ swapdims_ resize_ resize_as_ repeat
     repeat_interleave tile roll rot90 fliplr flipud unflatten tril triu tril_ triu_ chunk split
+    split_with_sizes
     tensor_split hsplit vsplit dsplit gather index_select take_along_dim masked_fill masked_fill_
     diff aminmax logsumexp nansum nanmean sort argsort msort topk cummax cummin random_ uniform_
     normal_ bernoulli bernoulli_ exponential_ geometric_ cauchy_ log_normal_ multinomial

@@ -95,9 +95,19 @@ def _view(out, source: Tensor, node: Op | None) -> Tensor:
         t._base, t._view_creation = source, None
     if not _GradMode.enabled:
         t._view_creation = INFERENCE_MODE_VIEW if _GradMode.inference else NO_GRAD_VIEW
-    elif node is not None and node.num_outputs > 1:
+    elif node is not None and node.several_views:
         t._view_creation = MULTI_OUTPUT_VIEW
     return t
+
+
+def _views_without_graph(pieces, source: Tensor) -> tuple:
+    """The views of an op with several outputs (unbind, split) when nothing is recorded: in
+    grad mode torch still refuses an in-place change with grad through one of them."""
+    views = tuple(_view(piece, source, None) for piece in pieces)
+    if _GradMode.enabled:
+        for view in views:
+            view._view_creation = MULTI_OUTPUT_VIEW
+    return views
 
 
 def _as_tensor(x) -> Tensor:

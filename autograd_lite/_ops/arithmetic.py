@@ -241,7 +241,7 @@ class PowTensor(BinaryOp):
         base, exponent = self.saved_tensors
         # the test for a 0 exponent is made in the exponent's own dtype, as torch makes it (a
         # float64 1e-179 is not 0, though it is once cast to a float32 result)
-        zero_exponent = exponent == 0
+        zero_exponent, positive_exponent = exponent == 0, exponent >= 0
         # torch differentiates in the result's dtype, to which an int or bool operand was promoted
         base, exponent = base.to(grad.dtype), exponent.to(grad.dtype)
         grad_base = grad_exp = None
@@ -252,7 +252,7 @@ class PowTensor(BinaryOp):
         if self._next[1] is not None:
             # d/dy x**y = x**y * log(x), taken as 0 where x == 0 and y >= 0; grad stays outside
             # the where, as in torch's formula (it decides what the second derivatives are at 0)
-            zero_base = (base == 0) & (exponent >= 0)
+            zero_base = (base == 0) & positive_exponent
             grad_exp = grad * where(zero_base, 0.0, base**exponent * base.log())
         return grad_base, grad_exp
 

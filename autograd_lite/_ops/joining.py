@@ -13,9 +13,18 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype
-from .._engine import _GradMode
-from .._tensor import MULTI_OUTPUT_VIEW, Tensor, make_tensor
-from ._base import Op, _as_tensor, _cast, _dims, _not_tensor, _record, _tracks, _view
+from .._tensor import Tensor, make_tensor
+from ._base import (
+    Op,
+    _as_tensor,
+    _cast,
+    _dims,
+    _not_tensor,
+    _record,
+    _tracks,
+    _view,
+    _views_without_graph,
+)
 from .indexing import narrow, select
 
 
@@ -97,6 +106,7 @@ def stack(tensors, dim: int = 0) -> Tensor:
 
 class Unbind(Op):
     _name = "UnbindBackward0"
+    several_views = True
 
     def materialize(self, grads):
         return [g if g is not None else _zeros(self.piece_shape, self.dtype) for g in grads]
@@ -113,11 +123,7 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
     (d,) = _dims(dim, data.ndim)
     pieces = [data[(slice(None),) * d + (i, Ellipsis)] for i in range(data.shape[d])]
     if not _tracks(input):
-        views = tuple(_view(p, input, None) for p in pieces)
-        if _GradMode.enabled:  # torch refuses in-place changes with grad through them too
-            for view in views:
-                view._view_creation = MULTI_OUTPUT_VIEW
-        return views
+        return _views_without_graph(pieces, input)
     node = Unbind()
     node.num_outputs = len(pieces)
     node.dim, node.dtype = d, data.dtype

@@ -18,7 +18,17 @@ import numpy as np
 from .. import _dtype
 from .._engine import _GradMode
 from .._tensor import Tensor, make_tensor
-from ._base import Op, _as_tensor, _cast, _not_tensor, _record, _record_unary, _scalar_name, _tracks
+from ._base import (
+    Op,
+    _as_tensor,
+    _cast,
+    _not_tensor,
+    _record,
+    _record_unary,
+    _scalar_name,
+    _tracks,
+    _wrapped,
+)
 
 
 def _unary(cls, x: Tensor, *, floating=True) -> Tensor:
@@ -484,6 +494,10 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         return _clamp_tensor(input, min, max)
     dt = _dtype.result_type(input, *(v for v in (min, max) if v is not None))
+    if dt.np.kind == "b":
+        kernel = "clamp_min" if max is None else "clamp_max" if min is None else "clamp"
+        raise NotImplementedError(f"\"{kernel}_scalar_cpu\" not implemented for 'Bool'")
+    min, max = _fitted(min, dt), _fitted(max, dt)
     data = input._data.astype(dt.np) if input._data.dtype != dt.np else input._data
     out = np.clip(data, min, max)
     out = out.astype(dt.np) if out.dtype != dt.np else out
@@ -501,16 +515,37 @@ clip = clamp
 def _clamp_tensor(input, lo, hi) -> Tensor:
     lo = _as_tensor(lo) if lo is not None else None
     hi = _as_tensor(hi) if hi is not None else None
-    out = input._data
+    dt = _clamp_result_type(input, lo, hi)
+    out = _cast(input, dt)
     if lo is not None:
-        out = np.maximum(out, lo._data)
+        out = np.maximum(out, _cast(lo, dt))
     if hi is not None:
-        out = np.minimum(out, hi._data)
+        out = np.minimum(out, _cast(hi, dt))
+    out = out.astype(dt.np) if out.dtype != dt.np else out
     if _tracks(input, lo, hi):
         node = ClampTensor()
         node.save(input, lo, hi)
         return _record(node, (input, lo, hi), out)
     return make_tensor(out)
+
+
+def _clamp_result_type(input, lo, hi):
+    """torch's result dtype for clamp with tensor bounds. One bound, or two 0-d ones: one
+    promotion of all operands. Two bounds of which one has dims: two steps, the input with the
+    bound that has dims first, then that dtype (still with the input's dims) with the other.
+    So a bool input with int32 and float32 bounds gives float32 (int32, then float32), where
+    one promotion of all three gives float64; and a bool result is refused, as in torch."""
+    bounds = [b for b in (lo, hi) if b is not None]
+    if len(bounds) == 1 or not (bounds[0]._data.ndim or bounds[1]._data.ndim):
+        dt = _dtype.result_type(input, *bounds)  # one bound, or two 0-d ones: all at once
+    else:
+        first, second = sorted(bounds, key=lambda b: b._data.ndim == 0)  # 0-d last
+        dt = _dtype.result_type(input, first)
+        like = make_tensor(np.empty((0,) if input._data.ndim else (), dt.np))
+        dt = _dtype.result_type(like, second)
+    if dt.np.kind == "b" and len(bounds) == 2:  # (one bound is a maximum(), fine for bool)
+        raise NotImplementedError("\"clamp_cpu\" not implemented for 'Bool'")
+    return dt
 
 
 def clamp_min(input, min):  # noqa: A002
@@ -557,12 +592,27 @@ def where(condition, input=None, other=None) -> Tensor:
         )
     a, b = _as_tensor_like(input, other), _as_tensor_like(other, input)
     dt = _dtype.result_type(input, other)
+    a, b = _fitted(a, dt), _fitted(b, dt)
     out = np.where(cond._data, _cast(a, dt), _cast(b, dt))
     if _tracks(a, b):
         node = Where()
         node.condition = cond
         return _record(node, (a, b), out)
     return make_tensor(out)
+
+
+def _fitted(number, dt):
+    """A Python int operand of clamp or where as torch converts it to the result's integer
+    dtype: checked (c10's checked_convert: clamp(int8, -1000) raises "value cannot be converted
+    to type int8_t without overflow"), though a negative int goes into an unsigned dtype by
+    wrapping (-1 as 255), and one beyond 64 bits raises Python's OverflowError."""
+    if number.__class__ is not int or dt.np.kind not in "iu":
+        return number
+    from .._creation import _check_fits, _scalar_type_name
+
+    if -(2**63) <= number < 2**64:
+        _check_fits(np.array(number), dt, _scalar_type_name(dt))
+    return _wrapped(number, dt.np)
 
 
 def _as_tensor_like(x, like):

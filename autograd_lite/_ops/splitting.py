@@ -19,7 +19,17 @@ import numpy as np
 
 from .._errors import hint
 from .._tensor import Tensor, make_tensor
-from ._base import Op, _dims, _int, _not_tensor, _scalar_name, _tracks, _type_name, _view
+from ._base import (
+    Op,
+    _dims,
+    _int,
+    _not_tensor,
+    _scalar_name,
+    _tracks,
+    _type_name,
+    _view,
+    _views_without_graph,
+)
 from .indexing import narrow
 from .joining import cat
 
@@ -28,6 +38,7 @@ class Split(Op):
     """One node, one output per piece; ``_output_nr`` tells the pieces apart."""
 
     _name = "SplitBackward0"
+    several_views = True
 
     def materialize(self, grads):
         """A piece nobody used gets zeros, so that ``cat`` has something to put there."""
@@ -53,7 +64,7 @@ def _split_at(input: Tensor, sizes: list, d: int, name: str) -> tuple:
     key = (slice(None),) * d
     pieces = [data[key + (slice(a, b), Ellipsis)] for a, b in zip(bounds[:-1], bounds[1:])]
     if not _tracks(input):
-        return tuple(_view(p, input, None) for p in pieces)
+        return _views_without_graph(pieces, input)
     node = Split()
     node._name = name
     node.num_outputs = len(pieces)
@@ -93,6 +104,20 @@ def split(input: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     count = max(-(-size // sections), 1) if sections else 1
     sizes = [sections] * (count - 1) + [size - sections * (count - 1)]
     return _split_at(input, sizes, d, "SplitBackward0")
+
+
+def split_with_sizes(input: Tensor, split_sizes, dim: int = 0) -> tuple:
+    """``split`` with a list of sizes only (what ``split`` calls for a list, in torch too)."""
+    if isinstance(split_sizes, (_int, np.integer, Tensor)):
+        raise TypeError(
+            "split_with_sizes(): argument 'split_sizes' (position 1) must be tuple of ints, not "
+            f"{_type_name(split_sizes)}"
+        )
+    try:
+        (d,) = _dims(dim, input._data.ndim)
+    except AttributeError:
+        raise _not_tensor("split_with_sizes", input, split_sizes, dim) from None
+    return _split_with_sizes(input, [_int(s) for s in split_sizes], d)
 
 
 def _split_with_sizes(input: Tensor, sizes: list, d: int) -> tuple:

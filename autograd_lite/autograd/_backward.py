@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from .._engine import accumulator_of, edge_of, run_backward
-from .._errors import hint
+from .._errors import hint, is_warn_always_enabled
 from .._tensor import Tensor, make_tensor
 
 
@@ -130,9 +130,10 @@ _warned_create_graph = False
 
 
 def _warn_create_graph_cycle() -> None:
-    """torch warns once per process: .grad then holds a graph that leads back to the leaf."""
+    """torch warns once per process (every time under set_warn_always(True)): .grad then
+    holds a graph that leads back to the leaf."""
     global _warned_create_graph
-    if not _warned_create_graph:
+    if not _warned_create_graph or is_warn_always_enabled():
         _warned_create_graph = True
         warnings.warn(CREATE_GRAPH_CYCLE, UserWarning, stacklevel=4)
 
