@@ -1427,3 +1427,73 @@ def test_in_place_with_grad_into_views_of_several_outputs(make, source):
         first.mul_(lib.ones(first.shape, requires_grad=True))
 
     compare_error(write)
+
+
+def _deep_reentrant(lib, levels: int, fail_at=None):
+    """A custom Function whose backward runs another backward, ``levels`` deep."""
+
+    class DeepReentrant(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            with lib.enable_grad():
+                ctx.x = x.detach().requires_grad_() - 1
+            return ctx.x.detach()
+
+        @staticmethod
+        def backward(ctx, grad):
+            if ctx.x < 0:
+                return grad
+            if fail_at is not None and ctx.x.item() == fail_at:
+                raise ValueError(f"failed at level {fail_at}")
+            with lib.enable_grad():
+                DeepReentrant.apply(ctx.x).sum().backward()
+            return grad
+
+    v = lib.tensor(float(levels), requires_grad=True)
+    DeepReentrant.apply(v).sum().backward()
+    return v.grad
+
+
+@pytest.mark.parametrize("levels", [3, 2000])
+def test_deep_reentrant_backward(levels):
+    """torch's test_deep_reentrant: 2000 nested backwards, past Python's recursion limit."""
+    same(lambda lib: _deep_reentrant(lib, levels), graph=False)
+
+
+def test_error_deep_inside_reentrant_backwards_reaches_the_caller():
+    compare_error(lambda lib: _deep_reentrant(lib, 300, fail_at=7))
+
+
+ALPHA_FIRST = {
+    "bool tensors, bool alpha": lambda lib: lib.add(lib.tensor(True), lib.tensor(True), True),
+    "add(x, number, tensor)": lambda lib: lib.add(lib.tensor([1.0, 2.0]), 2, lib.ones(2)),
+    "x.add(number, tensor)": lambda lib: lib.tensor([1.0, 2.0]).add(2, lib.ones(2)),
+    "sub(x, number, tensor)": lambda lib: lib.sub(lib.tensor([1.0, 2.0]), 2, lib.ones(2)),
+    "add(x, number, number)": lambda lib: lib.add(lib.tensor([1.0, 2.0]), 2, 3),
+    "add(x, 0-d tensor, tensor)": lambda lib: lib.add(lib.ones(2), lib.tensor(2.0), lib.ones(2)),
+    "bool alpha False": lambda lib: lib.add(lib.tensor([True, False]), True, alpha=False),
+}
+
+
+@pytest.mark.parametrize("case", ALPHA_FIRST)
+def test_deprecated_alpha_first_overload_and_bool_alpha(case):
+    """torch still takes 2017's add(input, alpha, other) (with a warning once per process)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (torch warns only once per process)
+        same(ALPHA_FIRST[case])
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda lib: lib.add(lib.ones(2), lib.ones(2), 3),
+        lambda lib: lib.add(lib.ones(2), 2, lib.ones(2), alpha=2),
+        lambda lib: lib.add(lib.ones(2), 2, lib.ones(2), 4),
+        lambda lib: lib.sub(lib.ones(2), lib.ones(2), lib.ones(2)),
+        lambda lib: lib.add(lib.tensor([1, 2]), 0.5, lib.tensor([1, 1])),
+    ],
+)
+def test_deprecated_alpha_first_overload_errors(fn):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compare_error(fn)

@@ -14,12 +14,13 @@ ufunc call.
 from __future__ import annotations
 
 import operator
+import warnings
 
 import numpy as np
 
 from .. import _dtype
 from .._engine import _GradMode, accumulator_of
-from .._errors import hint
+from .._errors import hint, is_warn_always_enabled
 from .._tensor import Tensor, make_tensor, refresh_view
 from ._base import (
     _NUMBER_TYPES,
@@ -397,19 +398,60 @@ _APPLY[Sub] = _checked(_APPLY[Sub], _check_sub)
 _APPLY[PowTensor] = _checked(_APPLY[PowTensor], _check_pow)
 
 
-def add(input, other, *, alpha=1) -> Tensor:
+def _alpha_first(name: str, input, alpha, rest: tuple, keyword_alpha):
+    """torch's deprecated ``add(input, alpha, other)`` / ``sub(input, alpha, other)`` of 2017
+    (still taken, with a warning once per process): ``input + alpha * other``."""
+    alpha_is_number = isinstance(alpha, (_NUMBER_TYPES, np.number)) or (
+        isinstance(alpha, Tensor) and alpha._data.ndim == 0
+    )
+    if len(rest) != 1 or keyword_alpha is not None or not alpha_is_number:
+        raise TypeError(f"{name}() takes 2 positional arguments but {2 + len(rest)} were given")
+    if not _DEPRECATED_WARNED.get(name) or is_warn_always_enabled():
+        _DEPRECATED_WARNED[name] = True
+        warnings.warn(
+            f"This overload of {name} is deprecated:\n\t{name}(Tensor input, Number alpha, Tensor "
+            f"other, *, Tensor out = None)\nConsider using one of the following signatures "
+            f"instead:\n\t{name}(Tensor input, Tensor other, *, Number alpha = 1, Tensor out = "
+            "None)",
+            UserWarning,
+            stacklevel=3,
+        )
+    alpha = alpha.item() if isinstance(alpha, Tensor) else alpha
+    return rest[0], alpha
+
+
+_DEPRECATED_WARNED: dict = {}
+
+
+def _times_alpha(other, alpha):
+    """``alpha * other``; a bool alpha (allowed only for a bool result) keeps bools bool, where
+    Python's True * True is the int 1."""
+    if alpha.__class__ is bool:
+        return _as_tensor(other) if alpha else _as_tensor(other) & False
+    return other * alpha
+
+
+def add(input, other, *alpha_first, alpha=None) -> Tensor:
+    if alpha_first:
+        other, alpha = _alpha_first("add", input, other, alpha_first, alpha)
+    elif alpha is None:
+        alpha = 1
     if alpha.__class__ is not int or alpha != 1:  # (True == 1, but is checked: bool alpha)
         check_alpha(input, other, alpha)
-        other = other * alpha
+        other = _times_alpha(other, alpha)
     if input.__class__ is not Tensor and not isinstance(input, Tensor):
         return _binary(Add, _as_tensor(other), input)
     return _binary(Add, input, other)
 
 
-def sub(input, other, *, alpha=1) -> Tensor:
+def sub(input, other, *alpha_first, alpha=None) -> Tensor:
+    if alpha_first:
+        other, alpha = _alpha_first("sub", input, other, alpha_first, alpha)
+    elif alpha is None:
+        alpha = 1
     if alpha.__class__ is not int or alpha != 1:  # (True == 1, but is checked: bool alpha)
         check_alpha(input, other, alpha)
-        other = other * alpha
+        other = _times_alpha(other, alpha)
     return _binary(Sub, _as_tensor(input), other)
 
 

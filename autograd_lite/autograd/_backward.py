@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import warnings
 
 import numpy as np
@@ -99,7 +100,7 @@ def backward(
     if create_graph:
         _warn_create_graph_cycle()
     if inputs is None:
-        run_backward(roots, grads, retain_graph=retain_graph, create_graph=create_graph)
+        _nested_run(roots, grads, retain_graph=retain_graph, create_graph=create_graph)
         return
     inputs = _as_tuple(inputs)
     if not inputs:
@@ -110,7 +111,7 @@ def backward(
     for t in inputs:
         if t._grad_fn is not None:
             t.retain_grad()
-    run_backward(
+    _nested_run(
         roots,
         grads,
         retain_graph=retain_graph,
@@ -118,6 +119,42 @@ def backward(
         captures=captures,
         accumulate=True,
     )
+
+
+# A backward started inside another one's gradient rule (a custom Function's backward that
+# calls backward: "reentrant") nests the Python stack a few frames per level. Like torch, which
+# moves deep reentrant backwards to another thread so that 2000 levels do not overflow the
+# stack, every LEVELS_PER_THREAD-th nested level runs in a new thread (with a fresh Python
+# recursion count) while the caller waits for it.
+_NESTING = [0]
+LEVELS_PER_THREAD = 50
+
+
+def _nested_run(*args, **kwargs) -> None:
+    _NESTING[0] += 1
+    try:
+        if _NESTING[0] % LEVELS_PER_THREAD:
+            run_backward(*args, **kwargs)
+        else:
+            _in_a_new_thread(run_backward, *args, **kwargs)
+    finally:
+        _NESTING[0] -= 1
+
+
+def _in_a_new_thread(function, *args, **kwargs) -> None:
+    failure = []
+
+    def run():
+        try:
+            function(*args, **kwargs)
+        except BaseException as error:  # handed to the waiting caller, raised there
+            failure.append(error)
+
+    thread = threading.Thread(target=run, name="autograd_lite reentrant backward")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
 
 
 CREATE_GRAPH_CYCLE = (
@@ -187,7 +224,7 @@ def grad(
         retain_graph = create_graph
     edges = [_input_edge(t) for t in inputs]
     captures = dict.fromkeys(edges)
-    run_backward(
+    _nested_run(
         roots,
         grads,
         retain_graph=retain_graph,
