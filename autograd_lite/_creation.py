@@ -224,7 +224,7 @@ def from_numpy(array) -> Tensor:
 
 def legacy_data(args, default: _dtype.dtype) -> Tensor:
     """``torch.Tensor(2, 3)`` (sizes, uninitialized) or ``torch.Tensor([1, 2])`` (data)."""
-    if len(args) == 1 and not isinstance(args[0], numbers.Integral):
+    if len(args) == 1 and not isinstance(args[0], (numbers.Integral, Size)):  # a Size: sizes
         return tensor(args[0], dtype=default)
     return make_tensor(np.zeros(_size(args), dtype=default.np))
 

@@ -731,9 +731,17 @@ class Tensor:
                     )
                 )
 
-    def _assign(self, result: Tensor) -> Tensor:
-        """Make ``result`` (an out-of-place computation) this tensor's new value and history."""
+    def _assign(self, result: Tensor, constant: bool = False) -> Tensor:
+        """Make ``result`` (an out-of-place computation) this tensor's new value and history.
+
+        ``constant``: the result is one value everywhere (fill_, zero_), which torch writes even
+        into an expanded tensor, whose elements share memory; any other write there is refused.
+        """
         data = self._writable()
+        if not data.flags.writeable and _overlaps(data):
+            if not constant:
+                raise overlap_error()
+            data = writable_alias(data)
         if result._data.shape != data.shape:
             raise RuntimeError(
                 f"output with shape {list(data.shape)} doesn't match the broadcast shape "
@@ -923,6 +931,18 @@ def _view_error(view: Tensor, creation: str, indirect: bool) -> RuntimeError:
 def _overlaps(data: np.ndarray) -> bool:
     """Whether several elements of ``data`` are one place in memory (an expanded dimension)."""
     return any(stride == 0 and size > 1 for stride, size in zip(data.strides, data.shape))
+
+
+def overlap_error() -> RuntimeError:
+    """torch's refusal to write a computed result into an expanded tensor."""
+    return RuntimeError(
+        "unsupported operation: more than one element of the written-to tensor refers to a "
+        "single memory location. Please clone() the tensor before performing the operation."
+        + hint(
+            "x.expand(...) repeats one element without copying it; write into "
+            "x.expand(...).clone(), or into x itself"
+        )
+    )
 
 
 def writable_alias(data: np.ndarray) -> np.ndarray:

@@ -1497,3 +1497,39 @@ def test_deprecated_alpha_first_overload_errors(fn):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         compare_error(fn)
+
+
+EXPANDED_WRITES = {
+    "add_": lambda lib, e: e.add_(1),
+    "mul_ by a tensor": lambda lib, e: e.mul_(lib.full((3,), 2.0)),
+    "copy_": lambda lib, e: e.copy_(lib.zeros(3)),
+    "sin_": lambda lib, e: e.sin_(),
+    "fill_ by a 0-d tensor": lambda lib, e: e.fill_(lib.tensor(4.0)),
+    "fill_ by a number": lambda lib, e: e.fill_(3),
+    "zero_": lambda lib, e: e.zero_(),
+}
+
+
+@pytest.mark.parametrize("write", EXPANDED_WRITES)
+def test_writes_into_an_expanded_tensor(write):
+    """torch writes a number (fill_, zero_) into an expanded tensor's one shared element and
+    refuses any other write there ("more than one element ... refers to a single memory
+    location")."""
+
+    def run(lib):
+        base = lib.ones(1)
+        return EXPANDED_WRITES[write](lib, base.expand(3)), base
+
+    try:
+        run(torch)
+    except RuntimeError:
+        compare_error(run)
+    else:
+        same(run)
+
+
+@pytest.mark.parametrize("size", [(2, 3), (), (4,)])
+def test_legacy_constructor_takes_a_size(size):
+    """torch.Tensor(torch.Size([2, 3])) is a tensor of that shape (not of the size's values)."""
+    expected, actual = both(lambda lib: lib.Tensor(lib.Size(size)))
+    assert (tuple(actual.shape), str(actual.dtype)) == (tuple(expected.shape), str(expected.dtype))

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import _dtype
 from .._engine import version_cell
-from .._tensor import Tensor, make_tensor
+from .._tensor import Tensor, _overlaps, make_tensor, overlap_error
 from ._base import Op, _as_tensor, _broadcast_error, _record, _tracks
 from .pointwise import clamp
 from .views import t, transpose
@@ -64,13 +64,13 @@ def _constant_like(cls, self: Tensor, value) -> Tensor:
 
 def zero_(self: Tensor) -> Tensor:
     self._check_inplace()
-    return self._assign(_constant_like(Zero, self, 0))
+    return self._assign(_constant_like(Zero, self, 0), constant=True)
 
 
 def fill_(self: Tensor, value) -> Tensor:
     self._check_inplace()
     if not isinstance(value, Tensor):
-        return self._assign(_constant_like(Fill, self, value))
+        return self._assign(_constant_like(Fill, self, value), constant=True)
     if value._data.ndim:
         raise RuntimeError(
             "fill_ only supports 0-dimension value tensor but got tensor with "
@@ -79,7 +79,7 @@ def fill_(self: Tensor, value) -> Tensor:
     out = np.full(self._data.shape, value._data, dtype=self._data.dtype)
     if _tracks(self, value):
         return self._assign(_record(FillTensor(), (self, value), out))
-    return self._assign(make_tensor(out))
+    return self._assign(make_tensor(out))  # (into an expanded tensor: refused, as in torch)
 
 
 class Copy(Op):
@@ -94,6 +94,8 @@ def copy_(self: Tensor, src, non_blocking=False) -> Tensor:
     self._check_inplace()
     src = _as_tensor(src)
     data = self._writable()
+    if not data.flags.writeable and _overlaps(data):
+        raise overlap_error()
     try:
         out = np.broadcast_to(src._data, data.shape).astype(data.dtype)
     except ValueError:
