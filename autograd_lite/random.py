@@ -10,8 +10,7 @@ is a uint8 tensor, as torch's is, of another size (torch's is 5056 bytes).
 from __future__ import annotations
 
 import contextlib
-import json
-import secrets
+import os
 
 import numpy as np
 
@@ -44,6 +43,8 @@ class Generator:
         return self._seed
 
     def get_state(self):
+        import json  # (imported when used: it costs `import autograd_lite` 1.5 ms)
+
         from ._tensor import make_tensor
 
         state = json.dumps(self.numpy.bit_generator.state).encode()
@@ -57,6 +58,8 @@ class Generator:
         if new_state._data.dtype != np.uint8:
             raise TypeError("RNG state must be a torch.ByteTensor")
         try:
+            import json
+
             state = json.loads(new_state._data.tobytes())
             generator = np.random.default_rng()
             generator.bit_generator.state = state
@@ -94,7 +97,9 @@ _NO_OFFSET = "CPU Generator does not use offset" + hint(
 
 
 def _fresh_seed() -> int:
-    return secrets.randbits(63)
+    # 63 bits from the OS, as torch seeds a new generator (os, not secrets: that import costs
+    # `import autograd_lite` 5 ms)
+    return int.from_bytes(os.urandom(8), "little") >> 1
 
 
 def _as_seed(seed) -> int:
