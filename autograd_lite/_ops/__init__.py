@@ -1,7 +1,8 @@
 """Every operation, with its NumPy forward and its gradient rule side by side, one file per family:
 
 ================  ============================================================================
-``arithmetic``    ``+ - * / ** % //``, ``maximum``, ``minimum``: two operands, torch's promotion
+``arithmetic``    ``+ - * / % //``, ``maximum``, ``minimum``: two operands, torch's promotion
+``powers``        ``**`` (tensor or number on either side), ``square``
 ``comparison``    ``== < > & | ~ << >>``, ``isclose``, ``isnan``, ``gcd``, ...: no gradients
 ``pointwise``     ``exp``, ``log``, ``sin``, ``tanh``, ``sigmoid``, ``relu``, rounding, ``clamp``,
                   ``where``
@@ -64,7 +65,6 @@ from .arithmetic import (
     Mul,
     Sub,
     _rfloordiv,
-    _rpow,
     _rremainder,
     add,
     div,
@@ -75,11 +75,9 @@ from .arithmetic import (
     minimum,
     mul,
     multiply,
-    pow,
     rdiv,
     remainder,
     rsub,
-    square,
     sub,
     subtract,
     true_divide,
@@ -144,6 +142,7 @@ from .pointwise import (
     trunc,
     where,
 )
+from .powers import _rpow, pow, square
 from .reductions import (
     all,
     amax,

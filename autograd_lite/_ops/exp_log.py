@@ -231,7 +231,7 @@ def _xlogy_number(tensor: Tensor, number, name: str, number_first: bool) -> Tens
 
 def float_power(input, exponent):
     """``pow`` in double precision whatever the dtypes (torch casts both operands first)."""
-    from .arithmetic import pow
+    from .powers import pow
 
     if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
         raise _not_tensor("float_power", input, exponent)
