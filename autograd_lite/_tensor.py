@@ -155,6 +155,9 @@ class Tensor:
     )
     # NumPy defers to us in `ndarray * tensor`, as it does for torch tensors.
     __array_priority__ = 1000
+    # type(x) shows <class 'autograd_lite.Tensor'>, as torch's shows <class 'torch.Tensor'>,
+    # not the file the class lives in (autograd_lite.Tensor is its public name).
+    __module__ = "autograd_lite"
 
     def __init__(self, *args, dtype=None, device=None, requires_grad=False):
         """``torch.Tensor(...)``: the legacy constructor (sizes or data; float by default)."""

@@ -359,9 +359,8 @@ def normalized(text: str | None) -> str | None:
     if text is None:
         return None
     text = re.sub(r"0x[0-9a-fA-F]+", "0x…", text)
-    # type(t) displays the class; autograd_lite's lives in its own module (a documented
-    # difference: `type(c)` shows <class 'autograd_lite._tensor.Tensor'>).
-    return text.replace("autograd_lite._tensor.Tensor", "torch.Tensor")
+    # type(t) displays the class, named by its package: <class 'autograd_lite.Tensor'>.
+    return text.replace("autograd_lite.Tensor", "torch.Tensor")
 
 
 def assert_same_data(lite, expected, where: str) -> None:
