@@ -414,9 +414,17 @@ def cmd_check(args) -> int:
     except CannotCheck as problem:
         console.print(f"[red]cannot check:[/] {escape(str(problem))}")
         return 2
-    for grade_id, status, message in rows:
-        mark = {"pass": "[green]pass[/]", "fail": "[red]FAIL[/]", "not run": "[yellow]not run[/]"}
-        console.print(f"{mark[status]:>20}  {grade_id}" + (f"  {message}" if message else ""))
+    marks = {  # status -> (word, colour); the words are padded to one width
+        "pass": ("pass", "green"),
+        "fail": ("FAIL", "red"),
+        "not answered": ("to do", "yellow"),
+        "not run": ("not run", "yellow"),
+    }
+    width = max((len(label) for label, _, _ in rows), default=0)
+    for label, status, message in rows:
+        word, colour = marks[status]
+        line = f"[{colour}]{word:<7}[/]  {escape(label):<{width}}"
+        console.print(line + (f"  {escape(message)}" if message else ""), soft_wrap=True)
     passed = sum(status == "pass" for _, status, _ in rows)
     console.print(f"{passed}/{len(rows)} visible tests pass (hidden tests run when it is graded)")
     return 0 if passed == len(rows) else 1

@@ -13,6 +13,7 @@ import time
 import zipfile
 from pathlib import Path
 
+import nbformat
 import pytest
 from sandbox_marks import needs_sandbox
 
@@ -183,9 +184,30 @@ def test_student_check_lists_passing_and_failing_exercises():
     solution = pipeline.ROOT / "solutions" / "03_matrices" / "matrices.ipynb"
     release = pipeline.ROOT / "notebooks" / "03_matrices" / "matrices.ipynb"
     assert {status for _, status, _ in check_notebook(solution)} == {"pass"}
-    failing = check_notebook(release)
-    assert len(failing) >= 6 and {status for _, status, _ in failing} == {"fail"}
-    assert all(message for _, _, message in failing)
+    unanswered = check_notebook(release)
+    assert len(unanswered) >= 6 and {status for _, status, _ in unanswered} == {"not answered"}
+    assert all(message for _, _, message in unanswered)
+    # Named as the student knows them, by the notebook's "### Exercise N" headings, in order.
+    labels = [label.split(" (")[0] for label, _, _ in unanswered]
+    assert labels[0] == "Exercise 1" and labels == sorted(labels, key=lambda s: int(s.split()[1]))
+
+
+def test_student_check_tells_a_wrong_answer_from_a_missing_one(tmp_path):
+    """An answer that runs but is wrong FAILs with the test's message; an exercise still
+    holding nbgrader's stub is "not answered"; each is labelled by its exercise heading."""
+    source = read(pipeline.ROOT / "notebooks" / "04_derivatives" / "derivatives.ipynb")
+    heading = None
+    for cell in source.cells:
+        if cell.cell_type == "markdown" and "### Exercise 2" in cell.source:
+            heading = cell
+        elif heading is not None and cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = cell.source.replace("raise NotImplementedError()", "pass")
+            break
+    path = tmp_path / "derivatives.ipynb"
+    nbformat.write(source, path)
+    rows = {label: (status, message) for label, status, message in check_notebook(path)}
+    assert rows["Exercise 2"][0] == "fail" and "NotImplementedError" not in rows["Exercise 2"][1]
+    assert rows["Exercise 1"][0] == rows["Exercise 3"][0] == "not answered"
 
 
 def test_renamed_notebooks_are_matched_by_their_cells(tmp_path):
