@@ -25,7 +25,7 @@ import numpy as np
 from ._errors import hint
 
 # Grad mode lives in _grad_mode.py; its names are imported here for the ops and the engine.
-from ._grad_mode import (  # noqa: E402, F401
+from ._grad_mode import (  # noqa: F401
     AnomalyMode,
     _GradMode,
     _GradModeContext,

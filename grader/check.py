@@ -8,6 +8,7 @@ no nbgrader, dask or torch, and a student's check runs unconfined (no bubblewrap
 
 from __future__ import annotations
 
+import collections
 import re
 from pathlib import Path
 
@@ -79,14 +80,13 @@ def _labels(cells) -> dict:
             exercise = f"Exercise {headings[-1]}" if headings else exercise
         elif is_test_cell(cell):
             tests.append((cell, exercise, nbgrader_meta(cell)["grade_id"]))
-    per_exercise = {}
-    for _, exercise, _ in tests:
-        per_exercise[exercise] = per_exercise.get(exercise, 0) + 1
-    return {
-        id(cell): grade_id
-        if exercise is None
-        else exercise
-        if per_exercise[exercise] == 1
-        else f"{exercise} ({grade_id})"
-        for cell, exercise, grade_id in tests
-    }
+    per_exercise = collections.Counter(exercise for _, exercise, _ in tests)
+    labels = {}
+    for cell, exercise, grade_id in tests:
+        if exercise is None:
+            labels[id(cell)] = grade_id
+        elif per_exercise[exercise] == 1:
+            labels[id(cell)] = exercise
+        else:
+            labels[id(cell)] = f"{exercise} ({grade_id})"
+    return labels

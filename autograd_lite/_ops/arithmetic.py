@@ -365,35 +365,31 @@ def _alpha_first(name: str, input, alpha, rest: tuple, keyword_alpha):
 _DEPRECATED_WARNED: dict = {}
 
 
-def _times_alpha(other, alpha):
-    """``alpha * other``; a bool alpha (allowed only for a bool result) keeps bools bool, where
-    Python's True * True is the int 1."""
+def _times_alpha(name: str, input, other, alpha_first: tuple, alpha):
+    """add's and sub's ``alpha * other``, from either signature, after torch's checks of alpha.
+    A bool alpha (allowed only for a bool result) keeps bools bool, where Python's True * True
+    is the int 1."""
+    if alpha_first:
+        other, alpha = _alpha_first(name, input, other, alpha_first, alpha)
+    elif alpha is None:
+        return other
+    if alpha.__class__ is int and alpha == 1:  # (True == 1, but is checked: bool alpha)
+        return other
+    check_alpha(input, other, alpha)
     if alpha.__class__ is bool:
         return _as_tensor(other) if alpha else _as_tensor(other) & False
     return other * alpha
 
 
 def add(input, other, *alpha_first, alpha=None) -> Tensor:
-    if alpha_first:
-        other, alpha = _alpha_first("add", input, other, alpha_first, alpha)
-    elif alpha is None:
-        alpha = 1
-    if alpha.__class__ is not int or alpha != 1:  # (True == 1, but is checked: bool alpha)
-        check_alpha(input, other, alpha)
-        other = _times_alpha(other, alpha)
+    other = _times_alpha("add", input, other, alpha_first, alpha)
     if input.__class__ is not Tensor and not isinstance(input, Tensor):
         return _binary(Add, _as_tensor(other), input)
     return _binary(Add, input, other)
 
 
 def sub(input, other, *alpha_first, alpha=None) -> Tensor:
-    if alpha_first:
-        other, alpha = _alpha_first("sub", input, other, alpha_first, alpha)
-    elif alpha is None:
-        alpha = 1
-    if alpha.__class__ is not int or alpha != 1:  # (True == 1, but is checked: bool alpha)
-        check_alpha(input, other, alpha)
-        other = _times_alpha(other, alpha)
+    other = _times_alpha("sub", input, other, alpha_first, alpha)
     return _binary(Sub, _as_tensor(input), other)
 
 

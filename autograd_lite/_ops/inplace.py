@@ -17,6 +17,7 @@ from .. import _dtype
 from .._engine import version_cell
 from .._tensor import Tensor, _overlaps, make_tensor, overlap_error
 from ._base import Op, _as_tensor, _broadcast_error, _record, _tracks
+from .out import C_TYPE_NAMES
 from .pointwise import clamp
 from .views import t, transpose
 
@@ -138,25 +139,15 @@ def transpose_(self: Tensor, dim0: int, dim1: int) -> Tensor:
     return self
 
 
-# The C++ type torch names in clamp_'s error when both bounds are numbers (its scalar kernel).
-_C_TYPES = {
-    "uint8": "unsigned char",
-    "int8": "signed char",
-    "int16": "short int",
-    "int32": "int",
-    "int64": "long int",
-    "bool": "bool",
-}
-
-
 def clamp_(self, min=None, max=None):  # noqa: A002
     self._check_inplace()
-    numbers = [b for b in (min, max) if b is not None and not isinstance(b, Tensor)]
-    if numbers and len(numbers) == (min is not None) + (max is not None):
-        result = _dtype.result_type(self, *numbers)
-        if not _dtype.can_cast(result, self.dtype) and self.dtype.np.name in _C_TYPES:
+    bounds = [b for b in (min, max) if b is not None]
+    if bounds and not any(isinstance(b, Tensor) for b in bounds):
+        # torch's scalar kernel checks the cast first, and names self's dtype in C++
+        result = _dtype.result_type(self, *bounds)
+        if not _dtype.can_cast(result, self.dtype):
             raise RuntimeError(
                 f"result type {result.scalar_name} can't be cast to the desired output type "
-                f"{_C_TYPES[self.dtype.np.name]}"
+                f"{C_TYPE_NAMES[self.dtype.np.name]}"
             )
     return self._assign(clamp(self, min, max))
