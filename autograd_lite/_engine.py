@@ -80,7 +80,7 @@ class Node:
     _pre_hooks = None
     _retained = None  # weak references to tensors that asked for retain_grad()
     _output_meta = None
-    _plan_cache = None  # the plan from this node down, see _plan
+    _plan_cache = None  # {inputs: the plan from this node down}, see _plan
     _name = "Node"
     saved_names: tuple = ()  # names of saved values, as torch's ``_saved_<name>`` attributes
     num_outputs = 1
@@ -540,82 +540,117 @@ def _plan_captures(roots, targets) -> tuple:
     """For autograd.grad: only the nodes that lead to a captured edge (``targets``) take part.
 
     A node must run when one of its children can reach a captured edge; sweeping a topological
-    order from the leaves up decides that for every node in one pass.
+    order from the leaves up decides that for every node in one pass.  A captured node none of
+    whose children leads further (a leaf's, usually) is in the order but skips its rule.
     """
     dependencies = _count_dependencies(roots)
     order = list(_counted_down(roots, dict(dependencies)))
     reaches = set()
-    needed = set()
+    skipped = set()
     for node in reversed(order):  # children first
         for child in node._next:
             if child in reaches:
-                needed.add(node)
                 reaches.add(node)
                 break
         else:
             if node in targets:
                 reaches.add(node)
+                skipped.add(node)
     if len(reaches) == len(order):  # the usual case: all of the graph leads to a captured edge
-        return order, dependencies, needed
+        return order, None, skipped
     dependencies = {root: 0 for root in roots if root in reaches}
-    for node in needed:
+    for node in reaches - skipped:
         for child in node._next:
             if child in reaches:
                 dependencies[child] = dependencies.get(child, 0) + 1
-    return _counted_down(roots, dependencies), dependencies, needed
+    return _counted_down(roots, dependencies), reaches, skipped
 
 
 def _plan(root_nodes, targets, cache: bool) -> tuple:
-    """``(order, receivers, needed)`` for a pass from ``root_nodes``: the nodes in the order
-    they run, the nodes a gradient may be sent to, and those whose rule runs (None: all).
+    """``(order, receivers, skipped)`` for a pass from ``root_nodes``: the nodes in the order
+    they run, the nodes a gradient may be sent to (None: any node of the order) and those
+    of the order whose rule does not run (captured nodes with nothing to pass on).
 
-    Loops that build a Hessian or a Jacobian row by row walk one retained graph again and again,
-    from a fresh root above it (``grad(g[i], x)``) or from the same root (``y.backward(v)``).
-    So with ``retain_graph`` the order is kept on the single root, or on the one node below a
-    fresh root, and a row reuses it instead of counting again. Sound because a node's edges
-    never change once it exists; the cache goes when the graph goes.
+    Loops that build a Hessian or a Jacobian row by row walk one retained graph again and
+    again, from the same root (``y.backward(v)``) or from a small fresh head built on it for
+    each row: ``g[i]``, ``(g * e_i).sum()``, ``dot(g, v)``.  So with ``retain_graph`` the
+    plan is kept on a node of the graph and reused: the head's nodes each pass their gradient
+    to a single node, so they run first, in a chain, and the plan below them is the same for
+    every row.  Sound because a node's edges never change once it exists; the kept plans go
+    when the graph goes.
     """
     if not cache or len(root_nodes) != 1:
         return _fresh_plan(root_nodes, targets)
-    root = root_nodes[0]
-    children = {child for child in root._next if child is not None}
-    if len(children) != 1 or (targets is not None and root in targets):
-        return _cached_plan(root, targets)
-    (child,) = children
-    order, receivers, needed = _cached_plan(child, targets)
-    if not order:  # nothing below leads to a captured edge
-        return order, receivers, needed
-    # The root runs first and sends its gradients to the child alone: then all goes as below.
-    return [root, *order], receivers, (None if needed is None else needed | {root})
+    head = []
+    node = root_nodes[0]
+    while True:  # down the chain to the first node with a plan kept for these targets
+        kept = node._plan_cache
+        if kept is not None and targets in kept:
+            break
+        if targets is not None and node in targets:
+            break
+        child = _only_child(node)
+        if child is None:  # a leaf, or a node where the graph branches: keep the plan here
+            break
+        head.append(node)
+        node = child
+    order, receivers, skipped = _cached_plan(node, targets)
+    if not head or not order:  # (no order: nothing below leads to a captured edge)
+        return order, receivers, skipped
+    if receivers is not None:  # (only part of the graph leads to a captured edge)
+        receivers = receivers.union(head)
+    head += order
+    return head, receivers, skipped
+
+
+def _only_child(node):
+    """The one node ``node`` sends gradients to, or None (none, or several)."""
+    only = None
+    for child in node._next:
+        if child is not None and child is not only:
+            if only is not None:
+                return None
+            only = child
+    return only
 
 
 def _cached_plan(node, targets) -> tuple:
-    """The plan from ``node`` down, worked out once per retained graph."""
-    cached = node._plan_cache
-    if cached is None or cached[0] != targets:
-        order, receivers, needed = _fresh_plan([node], targets)
+    """The plan from ``node`` down, worked out once per retained graph and set of inputs (a
+    loop may alternate between a few: grad for x, then for w)."""
+    plans = node._plan_cache
+    kept = plans.get(targets) if plans is not None else None
+    if kept is None:
+        order, receivers, skipped = _fresh_plan([node], targets)
         order = list(order)
-        # Kept without the node itself (order[0], if it takes part): a node referring to itself
-        # would be a reference cycle.
-        cached = node._plan_cache = (
-            targets,
+        if plans is None or len(plans) >= _PLANS_KEPT_PER_NODE:
+            plans = node._plan_cache = {}
+        # Kept without the node itself: a node referring to itself would be a reference cycle.
+        kept = plans[targets] = (
             order[1:] if order else None,
-            frozenset(receivers) - {node},
-            None if needed is None else (needed - {node}, node in needed),
+            None if receivers is None else frozenset(receivers - {node}),
+            frozenset(skipped - {node}),
+            node in skipped,
         )
-    _, below, receivers, needed = cached
+    below, receivers, skipped, node_skipped = kept
     if below is None:
-        return [], receivers, None
-    if needed is not None:
-        needed = needed[0] | {node} if needed[1] else needed[0]
-    return [node, *below], receivers | {node}, needed
+        return [], receivers, skipped
+    if receivers is not None:
+        receivers = receivers | {node}
+    if node_skipped:
+        skipped = skipped | {node}
+    return [node, *below], receivers, skipped
+
+
+_PLANS_KEPT_PER_NODE = 4
+
+
+_NOTHING_SKIPPED = frozenset()
 
 
 def _fresh_plan(root_nodes, targets) -> tuple:
     if targets is not None:
         return _plan_captures(root_nodes, targets)
-    dependencies = _count_dependencies(root_nodes)
-    return _counted_down(root_nodes, dependencies), dependencies, None
+    return _counted_down(root_nodes, _count_dependencies(root_nodes)), None, _NOTHING_SKIPPED
 
 
 # Adding gradients in place, as torch's InputBuffer does, into sums the pass owns.
@@ -690,7 +725,7 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, captures=None
     for (node, nr), grad in zip(roots, root_grads):
         _add(buffers, node, nr, grad)
     targets = None if captures is None else frozenset(node for node, _ in captures)
-    order, receivers, needed = _plan([node for node, _ in roots], targets, cache=retain_graph)
+    order, receivers, skipped = _plan([node for node, _ in roots], targets, cache=retain_graph)
 
     previous_mode = _GradMode.enabled
     _GradMode.enabled = create_graph
@@ -709,7 +744,7 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, captures=None
             # One node's turn, inline (it runs for every node of every pass): the captured and
             # retained gradients, then the node's gradient rule (with hooks: _hooked_turn).
             if node._pre_hooks:
-                input_grads = _hooked_turn(node, grads, captures, needed, accumulate, create_graph)
+                input_grads = _hooked_turn(node, grads, captures, skipped, accumulate, create_graph)
             else:
                 if targets is not None and node in targets:
                     _capture(captures, node, grads)
@@ -721,7 +756,7 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, captures=None
                 if node.__class__ is AccumulateGrad:
                     if accumulate:
                         node.accumulate(grads, create_graph, private=mine and not create_graph)
-                elif needed is None or node in needed:
+                elif node not in skipped:
                     if node.num_outputs > 1:
                         grads = node.materialize(grads)
                     input_grads = node.gradient(grads)
@@ -734,8 +769,10 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, captures=None
             metas, numbers = node._input_meta, node._next_nr
             for i, child in enumerate(node._next):
                 grad = input_grads[i]
-                if grad is None or child not in receivers:  # (not in the plan: not needed there)
+                if grad is None or child is None:  # (None: the input takes no gradient)
                     continue
+                if receivers is not None and child not in receivers:
+                    continue  # (not in the plan: not needed there)
                 meta = metas[i] if metas is not None else None
                 if meta is not None and (grad._data.shape, grad._data.dtype) != meta:
                     grad = _fit(grad, meta)
@@ -759,7 +796,7 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, captures=None
             gc.enable()
 
 
-def _hooked_turn(node, grads, captures, needed, accumulate: bool, create_graph: bool):
+def _hooked_turn(node, grads, captures, skipped, accumulate: bool, create_graph: bool):
     """One node's turn when it has hooks, in torch's order: the hooks of the tensors it made
     (they may replace a gradient), then the captured and retained gradients, then, if the node
     runs, its own pre-hooks, its rule and its post-hooks.  Returns the inputs' gradients."""
@@ -772,7 +809,7 @@ def _hooked_turn(node, grads, captures, needed, accumulate: bool, create_graph: 
     if node.__class__ is AccumulateGrad:
         if not accumulate:  # (autograd.grad: the leaf's node does not run)
             return None
-    elif needed is not None and node not in needed:
+    elif node in skipped:
         # backward(inputs=...) runs an input's node (torch does); autograd.grad does not.
         if not (accumulate and captures is not None and (node, 0) in captures):
             return None
