@@ -86,6 +86,11 @@ class Node:
     num_outputs = 1
     several_views = False  # its outputs are views from one op (split, unbind): torch's
     # MULTI_OUTPUT_NODE, refused for in-place changes with grad, even when there is one output
+    # True: each gradient the rule returns is either the one it was given or a tensor it has
+    # just made and kept nowhere (grad * b, -grad), never the same one for two inputs. Where no
+    # graph is recorded, the pass may then sum into such a gradient, or a leaf take it as its
+    # .grad, instead of copying (see _sum_into).
+    fresh_gradients = False
 
     def __init__(self):  # (anomaly mode swaps it for one that also records the forward stack)
         self._saved = None
@@ -667,19 +672,39 @@ def _fresh_plan(root_nodes, targets) -> tuple:
 _IN_PLACE_MIN_SIZE = 1 << 14  # below this, a new array costs no more than the bookkeeping
 
 
-def _sum_into(old, grad, owned: dict):
-    """``old + grad`` without a graph: into ``old`` if the pass owns it, else a new owned sum."""
+def _sum_into(old, grad, owned: dict, grad_is_fresh: bool = False):
+    """``old + grad`` without a graph: into ``old`` if the pass owns it, else into ``grad`` if
+    a rule has just made it (``grad_is_fresh``, see _fresh), else into a new owned sum."""
     if owned.get(id(old)) is old:
         data = old._data
         if data.shape == grad._data.shape and data.dtype is grad._data.dtype:
             np.add(data, grad._data, out=data)
             return old
         del owned[id(old)]  # (not expected: the sums of one input have its shape and dtype)
+    if (
+        grad_is_fresh
+        and grad._data.shape == old._data.shape
+        and grad._data.dtype is old._data.dtype
+    ):
+        np.add(grad._data, old._data, out=grad._data)
+        owned[id(grad)] = grad
+        return grad
     data = old._data + grad._data
     total = _tensor.make_tensor(data)
     if data.__class__ is np.ndarray and data.size >= _IN_PLACE_MIN_SIZE:
         owned[id(total)] = total  # a new array, held by nothing but the pass
     return total
+
+
+def _fresh(grad, given, input_grads) -> bool:
+    """Whether ``grad``, returned by a rule with ``fresh_gradients``, is a big array the rule
+    has just made: not the gradient it was ``given``, not a view, not sent to two inputs."""
+    data = grad._data
+    if data.__class__ is not np.ndarray or data.size < _IN_PLACE_MIN_SIZE:
+        return False
+    if grad is given or data.base is not None:
+        return False
+    return sum(g is grad for g in input_grads) == 1
 
 
 def _add(buffers: dict, node, nr: int, grad) -> None:
@@ -767,6 +792,8 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, captures=None
             if input_grads is None:
                 continue
             metas, numbers = node._input_meta, node._next_nr
+            # (a hook may have given the rule a gradient of its own instead of `grads`)
+            fresh = node.fresh_gradients and not create_graph and not node._pre_hooks
             for i, child in enumerate(node._next):
                 grad = input_grads[i]
                 if grad is None or child is None:  # (None: the input takes no gradient)
@@ -780,10 +807,13 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, captures=None
                     old = buffers.get(child)
                     if old is None:
                         buffers[child] = grad
+                        if fresh and _fresh(grad, grads, input_grads):
+                            owned[id(grad)] = grad
                     elif create_graph:  # the sum is part of the new graph
                         buffers[child] = old + grad
                     else:  # same shape and dtype (fitted above): plain bookkeeping
-                        buffers[child] = _sum_into(old, grad, owned)
+                        made = fresh and _fresh(grad, grads, input_grads)
+                        buffers[child] = _sum_into(old, grad, owned, made)
                 else:  # (a sum made here is not owned: an owned one left behind is only dropped)
                     _add(buffers, child, numbers[i] if numbers else 0, grad)
     except BaseException:

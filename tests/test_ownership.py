@@ -340,21 +340,56 @@ def test_garbage_reference_counts_change_nothing(program):
 # --------------------------------------------------------------------------------------------
 
 
-def test_owned_sums_are_added_in_place_and_stolen_by_the_leaf():
-    x = autograd_lite.tensor(randn(BIG), requires_grad=True)
-    in_place = []
+def spied_sums(run) -> list[str]:
+    """Where each sum of two gradients went while ``run()`` ran: into the running sum ("old"),
+    into the arriving gradient ("grad"), or into a new array ("new")."""
+    where = []
     real = _engine._sum_into
 
-    def spy(old, grad, owned):
-        total = real(old, grad, owned)
-        in_place.append(total is old)
+    def spy(old, grad, owned, grad_is_fresh=False):
+        total = real(old, grad, owned, grad_is_fresh)
+        where.append("old" if total is old else "grad" if total is grad else "new")
         return total
 
     with mock.patch.object(_engine, "_sum_into", spy):
-        (x.exp() + x.sin() + x.cos() + x * x).sum().backward()  # five gradients reach x
-    assert in_place == [False, True, True, True]  # the first sum is new, the rest go into it
+        run()
+    return where
+
+
+def test_owned_sums_are_added_in_place_and_stolen_by_the_leaf():
+    x = autograd_lite.tensor(randn(BIG), requires_grad=True)
+    # Five gradients reach x, each one a rule has just made (exp's, mul's...): the first one
+    # is owned by the pass, the rest are summed into it, and x takes it as its .grad.
+    where = spied_sums(lambda: (x.exp() + x.sin() + x.cos() + x * x).sum().backward())
+    assert where == ["old", "old", "old", "old"]
     grad = x.grad.numpy()
     assert grad.flags.owndata and grad.flags.writeable
     v = x.detach().numpy()
     expected = np.exp(v) + np.cos(v) - np.sin(v) + 2 * v
     np.testing.assert_allclose(grad, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_a_gradient_passed_on_unchanged_is_never_summed_into():
+    """AddBackward0 and a view pass on the gradient they were given (or a view of it): the
+    first sum of two such gradients is a new array; a rule's own new gradient may take it."""
+    x = autograd_lite.tensor(randn(BIG), requires_grad=True)
+    assert spied_sums(lambda: ((x + 1.0) + (x - 1.0)).sum().backward()) == ["new"]
+    for program in (lambda: x.view(-1) + x.exp(), lambda: x.exp() + x.view(-1)):
+        x.grad = None
+        (where,) = spied_sums(lambda program=program: program().sum().backward())
+        assert where in ("old", "grad")  # into exp's gradient, whichever came first
+
+
+def test_a_hook_s_replacement_gradient_is_not_taken_for_a_rule_s_own():
+    """A hook may give a rule a tensor it keeps; Sub passes that very tensor on."""
+    values = randn(BIG)
+
+    def fn(lib):
+        x = lib.tensor(values, requires_grad=True)
+        kept = lib.ones(BIG, dtype=lib.float64)
+        z = x - x.exp()
+        z.register_hook(lambda g: kept)
+        z.sum().backward()  # Sub's rule gets kept and sends kept itself on to x
+        return kept, x.grad
+
+    same(fn, graph=False)

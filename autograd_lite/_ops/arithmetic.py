@@ -127,6 +127,8 @@ def _record_binary(node: Op, a: Tensor, b, b_is_tensor: bool, out) -> Tensor:
 class BinaryOp(Op):
     __slots__ = ()
     keeps_dtype = True  # the result has the operands' common dtype
+    # Every rule returns ``grad`` itself (Add gives it to both inputs) or new tensors: see Node.
+    fresh_gradients = True
 
     @staticmethod
     def save_inputs(node, a, b) -> None:

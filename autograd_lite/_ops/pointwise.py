@@ -54,6 +54,8 @@ def _unary(cls, x: Tensor, *, floating=True) -> Tensor:
 class UnaryOp(Op):
     __slots__ = ()
     saves = "input"  # or "result", or None
+    # Every rule returns ``grad`` itself or a new tensor (grad * ..., zeros): see Node.
+    fresh_gradients = True
 
 
 class Neg(UnaryOp):

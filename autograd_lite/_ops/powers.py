@@ -96,6 +96,7 @@ class Pow(Op):
     __slots__ = ("exponent",)
     _name = "PowBackward0"
     saved_names = ("self",)
+    fresh_gradients = True  # (a new tensor: see Node)
 
     def gradient(self, grad):
         (x,) = self.saved_tensors
