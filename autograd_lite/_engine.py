@@ -396,8 +396,11 @@ class AccumulateGrad(Node):
                 leaf._grad = _new_like(grad).copy_(grad)
             elif private:  # torch steals such a gradient too, instead of copying it
                 leaf._grad = grad
-            else:
-                leaf._grad = grad.detach().clone()
+            else:  # grad.detach().clone(), without making the detached tensor on the way
+                data = grad._data
+                if data.__class__ is np.ndarray:
+                    data = np.array(data, copy=True, order="K")
+                leaf._grad = _tensor.make_tensor(data)  # (0-d data: an immutable NumPy scalar)
         elif create_graph:
             leaf._grad = leaf._grad + grad
         else:
@@ -700,9 +703,9 @@ def _fresh(grad, given, input_grads) -> bool:
     """Whether ``grad``, returned by a rule with ``fresh_gradients``, is a big array the rule
     has just made: not the gradient it was ``given``, not a view, not sent to two inputs."""
     data = grad._data
-    if data.__class__ is not np.ndarray or data.size < _IN_PLACE_MIN_SIZE:
+    if grad is given or data.__class__ is not np.ndarray or data.base is not None:
         return False
-    if grad is given or data.base is not None:
+    if data.size < _IN_PLACE_MIN_SIZE:  # (a broadcast input's gradient, summed to its shape)
         return False
     return sum(g is grad for g in input_grads) == 1
 
@@ -792,8 +795,14 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, captures=None
             if input_grads is None:
                 continue
             metas, numbers = node._input_meta, node._next_nr
-            # (a hook may have given the rule a gradient of its own instead of `grads`)
-            fresh = node.fresh_gradients and not create_graph and not node._pre_hooks
+            # (a hook may have given the rule a gradient of its own instead of `grads`; the
+            # rules' gradients are no bigger than the one they were given)
+            fresh = (
+                node.fresh_gradients
+                and not create_graph
+                and not node._pre_hooks
+                and grads._data.size >= _IN_PLACE_MIN_SIZE
+            )
             for i, child in enumerate(node._next):
                 grad = input_grads[i]
                 if grad is None or child is None:  # (None: the input takes no gradient)

@@ -195,6 +195,10 @@ SHORTCUT_RULES = {
     "first_power": lambda lib, x, y: x**1 * y,
     "tanh": lambda lib, x, y: lib.tanh(x * y),
     "sigmoid": lambda lib, x, y: lib.sigmoid(x) * y,
+    "cos": lambda lib, x, y: lib.cos(x) * y,
+    "mm": lambda lib, x, y: x.reshape(1, -1) @ y.reshape(-1, 1),
+    "views": lambda lib, x, y: x.reshape(-1).unsqueeze(0).squeeze(0).view(-1) * y.reshape(-1),
+    "partial_sum": lambda lib, x, y: (x * y).sum(-1) * 2.0,
 }
 SHAPES = {"0-d": (), "vector": (3,), "matrix": (3, 4)}
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._engine import _GradMode
 from .._errors import hint
 from .._tensor import Tensor, make_tensor
 from ._base import Op, _as_tensor, _dtype_of, _record, _scalar_name, _tracks, _view
@@ -49,6 +50,11 @@ class Mm(Op):
 
     def gradient(self, grad):
         a, b = self.saved_tensors
+        if not _GradMode.enabled:  # the same products, without two transposed views
+            g = grad._data
+            ga = make_tensor(np.matmul(g, b._data.T)) if self._next[0] is not None else None
+            gb = make_tensor(np.matmul(a._data.T, g)) if self._next[1] is not None else None
+            return ga, gb
         ga = mm(grad, b.t()) if self._next[0] is not None else None
         gb = mm(a.t(), grad) if self._next[1] is not None else None
         return ga, gb
@@ -83,8 +89,11 @@ class Mv(Op):
     def gradient(self, grad):
         mat, vec = self.saved_tensors
         gm = outer(grad, vec) if self._next[0] is not None else None
-        gv = mv(mat.t(), grad) if self._next[1] is not None else None
-        return gm, gv
+        if self._next[1] is None:
+            return gm, None
+        if not _GradMode.enabled:  # the same product, without the transposed view
+            return gm, make_tensor(np.matmul(mat._data.T, grad._data))
+        return gm, mv(mat.t(), grad)
 
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:

@@ -24,7 +24,7 @@ from .._errors import hint
 from .._tensor import Tensor, make_tensor
 from ._base import Op, _bool, _dims, _int, _not_tensor, _record, _scalar_name, _tracks, _type_name
 from .arithmetic import maximum, minimum
-from .views import _shape_arg
+from .views import _expand_to, _reshape_to, _shape_arg
 
 
 def _expand_back(grad: Tensor, shape, dims, keepdim: bool) -> Tensor:
@@ -33,8 +33,8 @@ def _expand_back(grad: Tensor, shape, dims, keepdim: bool) -> Tensor:
         kept = list(shape)
         for d in dims:
             kept[d] = 1
-        grad = grad.reshape(tuple(kept))
-    return grad.expand(shape)
+        grad = _reshape_to(grad, tuple(kept))
+    return _expand_to(grad, shape)
 
 
 class Sum(Op):

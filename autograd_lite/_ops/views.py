@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import _dtype
+from .._engine import _GradMode
 from .._errors import hint
 from .._tensor import Size, Tensor, make_tensor
 from ._base import Op, _dims, _dtype_of, _int, _not_tensor, _record, _tracks, _view
@@ -28,7 +29,23 @@ class Reshape(Op):
     _name = "ViewBackward0"
 
     def gradient(self, grad):
-        return (grad.reshape(self.shape),)
+        return (_reshape_to(grad, self.shape),)
+
+
+def _reshape_to(t: Tensor, shape: tuple) -> Tensor:
+    """``t.reshape(shape)`` for a shape known to fit (a gradient rule's): where no graph is
+    recorded, the same view without parsing the arguments, which costs more than the view."""
+    data = t._data
+    if not _GradMode.enabled and data.__class__ is np.ndarray and data.flags.c_contiguous:
+        return _view(data.reshape(shape), t, None)
+    return t.reshape(shape)
+
+
+def _expand_to(t: Tensor, shape: tuple) -> Tensor:
+    """``t.expand(shape)`` for a shape known to fit, the same way."""
+    if not _GradMode.enabled:
+        return _view(_broadcast_view(t._data, shape), t, None)
+    return t.expand(shape)
 
 
 def _infer_shape(shape, numel: int) -> tuple:
@@ -222,7 +239,7 @@ class Squeeze(Op):
     _name = "SqueezeBackward0"
 
     def gradient(self, grad):
-        return (grad.reshape(self.shape),)
+        return (_reshape_to(grad, self.shape),)
 
 
 def squeeze(input: Tensor, dim=None) -> Tensor:
@@ -256,6 +273,9 @@ class Unsqueeze(Op):
     _name = "UnsqueezeBackward0"
 
     def gradient(self, grad):
+        if not _GradMode.enabled:  # (the same view, by a cheaper road: see _reshape_to)
+            shape = grad._data.shape
+            return (_reshape_to(grad, shape[: self.dim] + shape[self.dim + 1 :]),)
         return (grad.squeeze(self.dim),)
 
 

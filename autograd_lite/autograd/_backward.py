@@ -28,6 +28,11 @@ def _root_grads(outputs, grads) -> list:
     grads = _as_tuple(grads) if grads is not None else (None,) * len(outputs)
     result = []
     for i, (out, g) in enumerate(zip(outputs, grads)):
+        if g.__class__ is Tensor and g._data.shape == out._data.shape:
+            if g._data.dtype != out._data.dtype:  # torch casts it to the output's dtype
+                g = g.to(out.dtype)
+            result.append(g)  # (the usual given gradient: checked in one go)
+            continue
         if g is None:
             if not out._requires_grad:  # _check_outputs reports it
                 result.append(None)
@@ -53,7 +58,7 @@ def _root_grads(outputs, grads) -> list:
                 f"gradients can be either Tensors or None, but got {type(g).__name__}"
                 + hint("wrap the values: torch.tensor([...])")
             )
-        elif g.shape != out.shape:
+        elif g._data.shape != out._data.shape:
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape!r} and output[{i}] "
                 f"has a shape of {out.shape!r}."
