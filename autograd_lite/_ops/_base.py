@@ -63,8 +63,10 @@ def _record(node: Op, inputs, out) -> Tensor:
     """Make ``node`` the grad_fn of a new tensor holding ``out``; ``inputs`` are its edges."""
     connect(node, inputs)
     same = (out.shape, out.dtype)
-    if builtins.all(meta is None or meta == same for meta in node._input_meta):
-        node._input_meta = None  # every gradient already has its input's shape and dtype
+    for meta in node._input_meta:
+        if meta is not None and meta != same:
+            return make_tensor(out, node)
+    node._input_meta = None  # every gradient already has its input's shape and dtype
     return make_tensor(out, node)
 
 

@@ -16,7 +16,7 @@ from .._engine import _GradMode
 from .._errors import hint
 from .._tensor import Tensor, make_tensor
 from ._base import Op, _as_tensor, _dtype_of, _record, _scalar_name, _tracks, _view
-from .arithmetic import mul
+from .arithmetic import _record_binary, mul
 from .views import Squeeze, reshape, squeeze, unsqueeze
 
 # torch does not promote in matrix products, and each of its kernels words the refusal its own way.
@@ -78,7 +78,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     if _tracks(a, b):
         node = Mm()
         node.save(a, b)
-        return _record(node, (a, b), out)
+        return _record_binary(node, a, b, True, out)
     return make_tensor(out)
 
 
@@ -111,7 +111,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
     if _tracks(input, vec):
         node = Mv()
         node.save(input, vec)
-        return _record(node, (input, vec), out)
+        return _record_binary(node, input, vec, True, out)
     return make_tensor(out)
 
 
@@ -140,7 +140,7 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
     if _tracks(input, other):
         node = Dot()
         node.save(input, other)
-        return _record(node, (input, other), out)
+        return _record_binary(node, input, other, True, out)
     return make_tensor(out)
 
 

@@ -20,9 +20,21 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import _dtype
+from .._engine import _GradMode
 from .._errors import hint
 from .._tensor import Tensor, make_tensor
-from ._base import Op, _bool, _dims, _int, _not_tensor, _record, _scalar_name, _tracks, _type_name
+from ._base import (
+    Op,
+    _bool,
+    _dims,
+    _int,
+    _not_tensor,
+    _record,
+    _record_unary,
+    _scalar_name,
+    _tracks,
+    _type_name,
+)
 from .arithmetic import maximum, minimum
 from .views import _expand_to, _reshape_to, _shape_arg
 
@@ -38,10 +50,18 @@ def _expand_back(grad: Tensor, shape, dims, keepdim: bool) -> Tensor:
 
 
 class Sum(Op):
+    __slots__ = ("shape", "dims", "keepdim")
     _name = "SumBackward0"
 
     def gradient(self, grad):
         return (_expand_back(grad, self.shape, self.dims, self.keepdim),)
+
+
+class SumDims(Sum):
+    """``sum(dim=...)``: torch names it apart."""
+
+    __slots__ = ()
+    _name = "SumBackward1"
 
 
 def sum(input: Tensor, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A001
@@ -57,11 +77,10 @@ def sum(input: Tensor, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noq
     # The ufunc itself, not np.sum: NumPy's inf - inf warning then comes from this module's
     # frame, which the filter in _base.py silences (torch gives nan silently).
     out = np.add.reduce(data, axis=dims, keepdims=keepdim)
-    if _tracks(input):
-        node = Sum()
-        node._name = "SumBackward0" if dim is None else "SumBackward1"
+    if _GradMode.enabled and input._requires_grad:
+        node = Sum() if dim is None else SumDims()
         node.shape, node.dims, node.keepdim = data.shape, dims, keepdim
-        return _record(node, (input,), out)
+        return _record_unary(node, input, out)
     return make_tensor(out)
 
 
