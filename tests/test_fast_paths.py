@@ -193,6 +193,7 @@ SHORTCUT_RULES = {
     "sqrt": lambda lib, x, y: y.abs() ** 0.5,
     "inverse": lambda lib, x, y: y**-1.5,
     "first_power": lambda lib, x, y: x**1 * y,
+    "first_power_alone": lambda lib, x, y: x**1 + y,  # (the rule hands its gradient on)
     "tanh": lambda lib, x, y: lib.tanh(x * y),
     "sigmoid": lambda lib, x, y: lib.sigmoid(x) * y,
     "cos": lambda lib, x, y: lib.cos(x) * y,
@@ -252,3 +253,16 @@ def test_derivative_graphs_of_tanh_and_sigmoid_are_torchs(name):
         return g, h, k, names, saved
 
     same(fn)
+
+
+def test_the_first_power_hands_on_its_gradient_as_torch_computes_it():
+    """d(x ** 1)/dx = 1 * x ** 0 = 1 everywhere, nan, inf and -0.0 included (torch)."""
+    values = np.array([np.nan, np.inf, -np.inf, -0.0, 0.0, 2.5])
+
+    def fn(lib):
+        x = lib.tensor(values, requires_grad=True)
+        upstream = lib.tensor([1.0, -2.0, np.nan, 0.5, -0.0, np.inf], dtype=lib.float64)
+        (g,) = lib.autograd.grad(x**1, x, grad_outputs=upstream)
+        return g
+
+    same(fn, graph=False)

@@ -106,8 +106,11 @@ class Pow(Op):
         # torch's formula, x ** 1 and x ** 0 included: they keep the gradient's graph linked to
         # x, so a derivative that happens to be constant (d2/dx2 x**2 = 2) still has a grad_fn
         # and differentiates to 0 instead of raising "does not require grad".
-        if not _GradMode.enabled and grad._data.dtype is x._data.dtype:
-            return (make_tensor(_pow_backward(grad._data, x._data, e)),)
+        g, data = grad._data, x._data
+        if not _GradMode.enabled and g.dtype is data.dtype:
+            if e == 1 and g.shape == data.shape:  # grad * (1 * x ** 0) is grad itself (x ** 0
+                return (grad,)  # is 1 everywhere, nan and inf included): nothing to compute
+            return (make_tensor(_pow_backward(g, data, e)),)
         return (grad * (e * x ** (e - 1)),)
 
 
