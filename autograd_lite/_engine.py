@@ -556,14 +556,12 @@ def _plan_captures(roots, targets) -> tuple:
     reaches = set()
     skipped = set()
     for node in reversed(order):  # children first
-        for child in node._next:
-            if child in reaches:
-                reaches.add(node)
-                break
-        else:
-            if node in targets:
-                reaches.add(node)
+        if node in targets:
+            reaches.add(node)
+            if reaches.isdisjoint(node._next):
                 skipped.add(node)
+        elif not reaches.isdisjoint(node._next):
+            reaches.add(node)
     if len(reaches) == len(order):  # the usual case: all of the graph leads to a captured edge
         return order, None, skipped
     dependencies = {root: 0 for root in roots if root in reaches}

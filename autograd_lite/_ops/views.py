@@ -33,19 +33,21 @@ class Reshape(Op):
 
 
 def _reshape_to(t: Tensor, shape: tuple) -> Tensor:
-    """``t.reshape(shape)`` for a shape known to fit (a gradient rule's): where no graph is
+    """``t.reshape(shape)`` for a shape known to fit (a gradient rule's): where nothing is
     recorded, the same view without parsing the arguments, which costs more than the view."""
     data = t._data
-    if not _GradMode.enabled and data.__class__ is np.ndarray and data.flags.c_contiguous:
+    if _GradMode.enabled and t._requires_grad:
+        return t.reshape(shape)
+    if data.__class__ is np.ndarray and data.flags.c_contiguous:
         return _view(data.reshape(shape), t, None)
     return t.reshape(shape)
 
 
 def _expand_to(t: Tensor, shape: tuple) -> Tensor:
     """``t.expand(shape)`` for a shape known to fit, the same way."""
-    if not _GradMode.enabled:
-        return _view(_broadcast_view(t._data, shape), t, None)
-    return t.expand(shape)
+    if _GradMode.enabled and t._requires_grad:
+        return t.expand(shape)
+    return _view(_broadcast_view(t._data, shape), t, None)
 
 
 def _infer_shape(shape, numel: int) -> tuple:
