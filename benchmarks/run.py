@@ -88,7 +88,10 @@ TENSOR_IMPLS = ("autograd_lite", "torch")
 SEED = 0
 
 # The workloads live beside this file (benchmarks/ is on sys.path when it runs as a script).
+import peaks  # noqa: E402
 from workloads import WORKLOADS, WORKLOADS_BY_NAME, Workload  # noqa: E402
+
+EXTRA_NAMES = ["import", "memory", "peak_memory"]  # measured in subprocesses, after the timings
 
 IMPORT_MAX_EXTRA_MS = 30.0  # target: import autograd_lite - import numpy
 MEMORY_CHAIN_OPS = 100_000
@@ -687,6 +690,51 @@ def memory_row(mem: dict | None) -> list[str] | None:
     ]
 
 
+def peak_row(peak: dict | None) -> list[str] | None:
+    """Peak memory of elementwise_big: the numpy column shows the careful version (the floor)."""
+    if peak is None:
+        return None
+
+    def cell(impl: str) -> str:
+        run = peak.get(impl) or {}
+        return fmt_bytes(run["peak_bytes"]) if "peak_bytes" in run else "—"
+
+    vs_torch, vs_floor = peaks.ratio(peak, "torch"), peaks.ratio(peak, "numpy_careful")
+    return [
+        "peak memory (elementwise_big)",
+        cell("autograd_lite"),
+        cell("torch"),
+        cell("numpy_careful") + " careful",
+        "—" if vs_torch is None else f"{vs_torch:.2f}x (≤ {peaks.MAX_VS_TORCH:.2f})",
+        "—" if vs_floor is None else f"{vs_floor:.2f}x",
+        peak["status"],
+    ]
+
+
+def peak_notes(peak: dict | None) -> list[str]:
+    if peak is None:
+        return []
+    runs = [(impl, peak.get(impl) or {}) for impl in peaks.IMPLS]
+    shown = [f"{impl} {fmt_bytes(r['peak_bytes'])}" for impl, r in runs if "peak_bytes" in r]
+    errors = [f"peak memory {impl}: {r['error']}" for impl, r in runs if "error" in r]
+    return [
+        "peak memory of elementwise_big, resident above the inputs, each in a fresh process: "
+        + ", ".join(shown),
+        *errors,
+    ]
+
+
+def peak_target(peak: dict | None) -> list[str]:
+    if peak is None:
+        return []
+    value = peaks.ratio(peak, "torch")
+    shown = "—" if value is None else f"{value:.2f}"
+    return [
+        f"{peak['status']:<5} peak memory: autograd_lite / torch = {shown} "
+        f"(target ≤ {peaks.MAX_VS_TORCH:.2f}, elementwise_big, RSS)"
+    ]
+
+
 def notes(results: list[TimingResult], imp: dict | None, mem: dict | None) -> list[str]:
     lines = []
     for r in results:
@@ -892,8 +940,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--workloads",
         default="all",
-        help="comma-separated subset of "
-        + ",".join([w.name for w in WORKLOADS] + ["import", "memory"]),
+        help="comma-separated subset of " + ",".join([w.name for w in WORKLOADS] + EXTRA_NAMES),
     )
     p.add_argument("--repeats", type=int, help="fixed number of timed repeats per workload")
     p.add_argument("--warmup", type=int, help="warm-up rounds per workload (default 2, quick 1)")
@@ -920,7 +967,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(impls) - set(IMPLS)
     if unknown:
         raise SystemExit(f"unknown --impl {sorted(unknown)}; choose from {IMPLS}")
-    all_names = [w.name for w in WORKLOADS] + ["import", "memory"]
+    all_names = [w.name for w in WORKLOADS] + EXTRA_NAMES
     names = all_names if args.workloads == "all" else [n.strip() for n in args.workloads.split(",")]
     unknown = set(names) - set(all_names)
     if unknown:
@@ -975,13 +1022,19 @@ def main(argv: list[str] | None = None) -> int:
         )
     elif "memory" in names:
         mem = {"ops": MEMORY_CHAIN_OPS, "status": "ERROR" if import_errors else "N/A"}
+    peak = None
+    if "peak_memory" in names and "autograd_lite" in modules:
+        peak = peaks.measure_peaks(list(modules), log)
     log(f"total {time.perf_counter() - t_start:.0f} s")
 
     meta = metadata(args, modules)
-    rows = timing_rows(results) + [r for r in (import_row(imp), memory_row(mem)) if r]
-    note_lines = notes(results, imp, mem)
+    extra_rows = (import_row(imp), memory_row(mem), peak_row(peak))
+    rows = timing_rows(results) + [r for r in extra_rows if r]
+    note_lines = notes(results, imp, mem) + peak_notes(peak)
     note_lines += [f"cannot import {m}: {e}" for m, e in import_errors.items()]
-    targets = target_lines(results, imp, mem) if "autograd_lite" in impls else []
+    targets = (
+        target_lines(results, imp, mem) + peak_target(peak) if "autograd_lite" in impls else []
+    )
     title = (
         f"autograd_lite benchmarks{' (quick)' if args.quick else ''}: median times, "
         f"1 thread, {meta['cores']} cores"
@@ -1016,6 +1069,7 @@ def main(argv: list[str] | None = None) -> int:
             },
             "import": imp,
             "memory": mem,
+            "peak_memory": peak,
         }
         Path(args.json).write_text(json.dumps(raw, indent=2) + "\n")
         log(f"wrote {args.json}")
