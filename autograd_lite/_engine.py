@@ -91,6 +91,10 @@ class Node:
     # graph is recorded, the pass may then sum into such a gradient, or a leaf take it as its
     # .grad, instead of copying (see _sum_into).
     fresh_gradients = False
+    # Optional: the rule, computed into the gradient it is given, for a gradient the pass owns
+    # and shows nobody else (then nothing can see it change). Big elementwise rules (exp, log,
+    # mul, div) save a new array each; bits equal to the rule's. None: the rule as it is.
+    gradient_in_place = None
 
     def __init__(self):  # (anomaly mode swaps it for one that also records the forward stack)
         self._saved = None
@@ -702,11 +706,14 @@ def _sum_into(old, grad, owned: dict, grad_is_fresh: bool = False):
     return total
 
 
-def _fresh(grad, given, input_grads) -> bool:
-    """Whether ``grad``, returned by a rule with ``fresh_gradients``, is a big array the rule
-    has just made: not the gradient it was ``given``, not a view, not sent to two inputs."""
+def _fresh(grad, given, given_is_mine: bool, input_grads) -> bool:
+    """Whether ``grad``, returned by a rule with ``fresh_gradients``, is a big array the pass
+    owns: one the rule has just made, or the one it was ``given`` if the pass owned that, not a
+    view, not sent to two inputs."""
     data = grad._data
-    if grad is given or data.__class__ is not np.ndarray or data.base is not None:
+    if grad is given:
+        return given_is_mine and sum(g is grad for g in input_grads) == 1
+    if data.__class__ is not np.ndarray or data.base is not None:
         return False
     if data.size < _IN_PLACE_MIN_SIZE:  # (a broadcast input's gradient, summed to its shape)
         return False
@@ -790,7 +797,10 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, captures=None
                 elif node not in skipped:
                     if node.num_outputs > 1:
                         grads = node.materialize(grads)
-                    input_grads = node.gradient(grads)
+                    if mine and not create_graph and node.gradient_in_place is not None:
+                        input_grads = node.gradient_in_place(grads)  # (into grads: see Node)
+                    else:
+                        input_grads = node.gradient(grads)
             if AnomalyMode.enabled and AnomalyMode.check_nan and input_grads is not None:
                 _check_nan(node, input_grads)
             if not retain_graph and (node._saved is not None or node._result is not None):
@@ -819,12 +829,12 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, captures=None
                     old = buffers.get(child)
                     if old is None:
                         buffers[child] = grad
-                        if fresh and _fresh(grad, grads, input_grads):
+                        if fresh and _fresh(grad, grads, mine, input_grads):
                             owned[id(grad)] = grad
                     elif create_graph:  # the sum is part of the new graph
                         buffers[child] = old + grad
                     else:  # same shape and dtype (fitted above): plain bookkeeping
-                        made = fresh and _fresh(grad, grads, input_grads)
+                        made = fresh and _fresh(grad, grads, mine, input_grads)
                         buffers[child] = _sum_into(old, grad, owned, made)
                 else:  # (a sum made here is not owned: an owned one left behind is only dropped)
                     _add(buffers, child, numbers[i] if numbers else 0, grad)

@@ -175,6 +175,17 @@ class Mul(BinaryOp):
         a, b = self.saved_tensors
         return (grad * b if b is not None else None), (grad * a if a is not None else None)
 
+    def gradient_in_place(self, grad):
+        a, b = self.saved_tensors
+        g = grad._data
+        if not _plain_tensors(g, a, b):
+            return self.gradient(grad)
+        grad_b = make_tensor(g * a._data) if a is not None else None  # before g is overwritten
+        if b is None:
+            return None, grad_b
+        np.multiply(g, b._data, out=g)
+        return grad, grad_b
+
 
 class Div(BinaryOp):
     _name = "DivBackward0"
@@ -199,6 +210,31 @@ class Div(BinaryOp):
         if _GradMode.enabled or not (x.dtype is y.dtype is g.dtype):
             return grad_a, -grad * ((a / b) / b)
         return grad_a, make_tensor(_div_other_backward(g, x, y))
+
+    def gradient_in_place(self, grad):
+        a, b = self.saved_tensors
+        g = grad._data
+        if not _plain_tensors(g, a, b) or b is None:
+            return self.gradient(grad)
+        grad_b = make_tensor(_div_other_backward(g, a._data, b._data)) if a is not None else None
+        if self._next[0] is None:
+            return None, grad_b
+        np.divide(g, b._data, out=g)
+        return grad, grad_b
+
+
+def _plain_tensors(g, *saved) -> bool:
+    """Whether each saved value is None or a tensor with the shape and dtype of ``g`` (a
+    gradient's array): then the rule can be written into ``g`` (Node.gradient_in_place)."""
+    for t in saved:
+        if t is None:
+            continue
+        if t.__class__ is not Tensor:
+            return False
+        data = t._data
+        if data.__class__ is not np.ndarray or data.dtype is not g.dtype or data.shape != g.shape:
+            return False
+    return True
 
 
 def _div_other_backward(grad, a, b):

@@ -51,6 +51,15 @@ def _unary(cls, x: Tensor, *, floating=True) -> Tensor:
     return make_tensor(out)
 
 
+def _plain(g, *arrays) -> bool:
+    """Whether ``g`` (a gradient's array) and ``arrays`` have one shape and one dtype: then a
+    rule's operation can be written into ``g`` (see Node.gradient_in_place)."""
+    for a in arrays:
+        if a.__class__ is not np.ndarray or a.dtype is not g.dtype or a.shape != g.shape:
+            return False
+    return True
+
+
 class UnaryOp(Op):
     __slots__ = ()
     saves = "input"  # or "result", or None
@@ -100,6 +109,13 @@ class Exp(UnaryOp):
     def gradient(self, grad):
         return (grad * self.saved_result,)
 
+    def gradient_in_place(self, grad):
+        y = self.saved_result._data
+        if not _plain(grad._data, y):
+            return self.gradient(grad)
+        np.multiply(grad._data, y, out=grad._data)
+        return (grad,)
+
 
 class Log(UnaryOp):
     _name = "LogBackward0"
@@ -109,6 +125,13 @@ class Log(UnaryOp):
     def gradient(self, grad):
         (x,) = self.saved_tensors
         return (grad / x,)
+
+    def gradient_in_place(self, grad):
+        (x,) = self.saved_tensors
+        if not _plain(grad._data, x._data):
+            return self.gradient(grad)
+        np.divide(grad._data, x._data, out=grad._data)
+        return (grad,)
 
 
 class Sqrt(UnaryOp):
