@@ -20,10 +20,10 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from helpers import randn, same
+from helpers import positive, randn, same
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_properties import FAST
+from test_properties import FAST, programs, run
 
 import autograd_lite
 from autograd_lite import _engine
@@ -393,3 +393,77 @@ def test_a_hook_s_replacement_gradient_is_not_taken_for_a_rule_s_own():
         return kept, x.grad
 
     same(fn, graph=False)
+
+
+# --------------------------------------------------------------------------------------------
+# The graph keeps no more than torch's does (issue 15): what each node saves for backward
+# --------------------------------------------------------------------------------------------
+
+
+def _torch_kept(node) -> list:
+    """The shapes of the tensors a torch node keeps for its rule (its ``_saved_*`` values)."""
+    import torch
+
+    kept = []
+    for name in dir(node):
+        if name.startswith("_saved_"):
+            value = getattr(node, name)
+            if isinstance(value, torch.Tensor):
+                kept.append(tuple(value.shape))
+    return sorted(kept)
+
+
+def _our_kept(node) -> list:
+    """The shapes of the tensors one of our nodes keeps: all it saved, not only what it shows."""
+    saved = node._saved if node._saved not in (None, _engine.FREED) else ()
+    kept = [tuple(v.shape) for v in saved if isinstance(v, autograd_lite.Tensor)]
+    if node._result is not None:
+        kept.append(tuple(np.shape(node._result[0])))
+    return sorted(kept)
+
+
+def _walk_both(theirs, ours, seen) -> None:
+    """Both graphs node by node (their edges in the same order); each of our nodes keeps a
+    subset of what torch's keeps, in the same shapes."""
+    if theirs is None or ours is None or id(ours) in seen:
+        return
+    seen.add(id(ours))
+    assert ours.name() == theirs.name()
+    mine, torchs = _our_kept(ours), _torch_kept(theirs)
+    for shape in mine:  # no more tensors than torch keeps, none bigger
+        assert shape in torchs, (ours.name(), mine, torchs)
+        torchs.remove(shape)
+    for (their_child, _), (our_child, _) in zip(
+        theirs.next_functions, ours.next_functions, strict=True
+    ):
+        _walk_both(their_child, our_child, seen)
+
+
+@settings(FAST, max_examples=150)
+@given(programs())
+def test_the_graph_keeps_no_more_than_torchs(program):
+    import torch
+
+    leaves, steps = program
+    outs = [
+        run(steps, lib, *(lib.tensor(v, requires_grad=True) for v in leaves))
+        for lib in (torch, autograd_lite)
+    ]
+    _walk_both(outs[0].grad_fn, outs[1].grad_fn, set())
+
+
+def test_the_benchmark_graph_keeps_no_more_than_torchs():
+    import torch
+
+    a, b = positive(8), positive(8)
+    theirs = shared_subexpressions_of(torch, a, b)
+    ours = shared_subexpressions_of(autograd_lite, a, b)
+    _walk_both(theirs.grad_fn, ours.grad_fn, set())
+
+
+def shared_subexpressions_of(lib, a, b):
+    from test_fast_paths import shared_subexpressions
+
+    return shared_subexpressions(
+        lib, lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+    )
