@@ -586,9 +586,8 @@ def _plan(root_nodes, targets, cache: bool) -> tuple:
     each row: ``g[i]``, ``(g * e_i).sum()``, ``dot(g, v)``.  So with ``retain_graph`` the
     plan is kept on a node of the graph and reused: the head's nodes each pass their gradient
     to a single node, so they run first, in a chain, and the plan below them is the same for
-    every row.  A plan is kept from the second pass through a node on (most graphs see only
-    one).  Sound because a node's edges never change once it exists; the kept plans go when
-    the graph goes.
+    every row.  Sound because a node's edges never change once it exists; the kept plans go
+    when the graph goes.
     """
     if not cache or len(root_nodes) != 1:
         return _fresh_plan(root_nodes, targets)
@@ -629,15 +628,11 @@ def _cached_plan(node, targets) -> tuple:
     """The plan from ``node`` down, worked out once per retained graph and set of inputs (a
     loop may alternate between a few: grad for x, then for w)."""
     plans = node._plan_cache
-    if plans is None:  # a first pass: most graphs see only one, so keep nothing yet
-        node._plan_cache = {}
-        order, receivers, skipped = _fresh_plan([node], targets)
-        return list(order), receivers, skipped
-    kept = plans.get(targets)
+    kept = plans.get(targets) if plans is not None else None
     if kept is None:
         order, receivers, skipped = _fresh_plan([node], targets)
         order = list(order)
-        if len(plans) >= _PLANS_KEPT_PER_NODE:
+        if plans is None or len(plans) >= _PLANS_KEPT_PER_NODE:
             plans = node._plan_cache = {}
         # Kept without the node itself: a node referring to itself would be a reference cycle.
         kept = plans[targets] = (
