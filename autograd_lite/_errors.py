@@ -6,6 +6,8 @@ answers; the hint says what usually causes it in a beginner's code.
 
 from __future__ import annotations
 
+import warnings
+
 
 def hint(text: str) -> str:
     """The suffix appended to a torch message: a new line starting with ``hint:``."""
@@ -45,3 +47,15 @@ def set_warn_always(b: bool) -> None:
 
 def is_warn_always_enabled() -> bool:
     return _WARN_ALWAYS[0]
+
+
+_WARNED_ONCE: set = set()
+
+
+def warn_once(message: str, category=UserWarning, stacklevel: int = 2) -> None:
+    """A warning torch gives once per process (its TORCH_WARN_ONCE), or every time under
+    ``set_warn_always(True)``."""
+    if message in _WARNED_ONCE and not _WARN_ALWAYS[0]:
+        return
+    _WARNED_ONCE.add(message)
+    warnings.warn(message, category, stacklevel=stacklevel + 1)

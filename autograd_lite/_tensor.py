@@ -25,7 +25,7 @@ from ._engine import (
     edge_of,
     version_cell,
 )
-from ._errors import check_device, hint
+from ._errors import check_device, hint, warn_once
 
 
 class Size(tuple):
@@ -645,11 +645,10 @@ class Tensor:
         return bool(self._data)
 
     def __float__(self) -> float:
-        if self._requires_grad:
-            warnings.warn(
+        if self._requires_grad:  # (torch says it once per process)
+            warn_once(
                 "Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
                 "behavior.\nConsider using tensor.detach() first.",
-                UserWarning,
                 stacklevel=2,
             )
         return float(self._python_scalar())

@@ -172,13 +172,22 @@ _TORCH_WARNED: set = set()
 @contextlib.contextmanager
 def recorded_warnings():
     """Collect (category, first line) of every warning, as a student would see them."""
+    # Warnings torch gives once per process come every time while this runs, in both
+    # libraries: whichever test happened to give one first cannot decide what this one sees.
+    always = torch.is_warn_always_enabled(), autograd_lite.is_warn_always_enabled()
+    torch.set_warn_always(True)
+    autograd_lite.set_warn_always(True)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         # autograd_lite silences NumPy's divide-by-zero warnings in its own frames (torch gives
         # inf silently); pytest discards that filter together with the import-time state.
         warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"autograd_lite\.")
         lines: list = []
-        yield lines
+        try:
+            yield lines
+        finally:
+            torch.set_warn_always(always[0])
+            autograd_lite.set_warn_always(always[1])
     lines += [(w.category.__name__, first_line(str(w.message))) for w in caught]
 
 

@@ -61,12 +61,16 @@ def test_one_element_converts(convert, shape):
 
 
 def test_float_of_requires_grad_warns_before_raising():
-    """As torch: the requires_grad warning comes first (torch gives it once per process, so
-    only autograd_lite's is checked here; compare checks the one-element case)."""
+    """As torch: the requires_grad warning comes first (both give it once per process, so it is
+    checked under set_warn_always; compare checks the one-element case)."""
     compare(lambda lib, x: float(x[0]) + 1.0, randn(3), grad=False)
-    with pytest.warns(UserWarning, match="Converting a tensor with requires_grad=True"):
-        with pytest.raises(ValueError, match="only one element tensors"):
-            float(autograd_lite.ones(2, requires_grad=True))
+    autograd_lite.set_warn_always(True)
+    try:
+        with pytest.warns(UserWarning, match="Converting a tensor with requires_grad=True"):
+            with pytest.raises(ValueError, match="only one element tensors"):
+                float(autograd_lite.ones(2, requires_grad=True))
+    finally:
+        autograd_lite.set_warn_always(False)
 
 
 # ============================================================================================

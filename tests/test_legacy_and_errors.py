@@ -449,3 +449,25 @@ def test_no_torch_import_in_the_source():
                 continue
             for name in names:
                 assert name.split(".")[0] != "torch", f"{path.name}:{node.lineno}"
+
+
+def test_float_of_a_tensor_that_requires_grad_warns_once_per_process_as_torch():
+    """torch's TORCH_WARN_ONCE: the first float(x) warns, later ones do not, unless
+    set_warn_always(True)."""
+    import warnings
+
+    from autograd_lite import _errors
+
+    message = "Converting a tensor with requires_grad=True to a scalar"
+    _errors._WARNED_ONCE.clear()
+    x = autograd_lite.ones(1, requires_grad=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        float(x)
+        float(x * 2)
+        autograd_lite.set_warn_always(True)
+        try:
+            float(x)
+        finally:
+            autograd_lite.set_warn_always(False)
+    assert [str(w.message).startswith(message) for w in caught] == [True, True]

@@ -403,3 +403,11 @@ def test_shapes_dims_and_dtypes(shape, data):
         ]
     for op in ops:
         compare(op, x)
+
+
+def test_nanmean_of_a_row_that_is_all_nan_differentiates_as_torchs():
+    """A count of 0 makes the gradient of nansum inf; torch multiplies it by the not-NaN mask
+    (nan at the NaNs), rather than selecting 0 there."""
+    values = np.array([[np.nan, np.nan], [1.0, np.nan], [2.0, 3.0]])
+    compare(lambda lib, x: lib.nanmean(x, 1) * 2.0, values)
+    compare(lambda lib, x: lib.nansum(x * x, 0), values)

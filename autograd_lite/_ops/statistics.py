@@ -22,8 +22,7 @@ from .. import _dtype
 from .._errors import hint
 from .._tensor import Tensor, make_tensor
 from ._base import Op, _bool, _dims, _int, _not_tensor, _record, _scalar_name, _tracks, _type_name
-from .comparison import isnan
-from .pointwise import where
+from .comparison import isnan, logical_not
 from .reductions import _expand_back, _variance
 from .reductions import sum as _sum
 
@@ -247,7 +246,9 @@ class Nansum(Op):
     def gradient(self, grad):
         (x,) = self.saved_tensors
         grad = _expand_back(grad, self.shape, self.dims, self.keepdim)
-        return (where(isnan(x), 0, grad),)
+        # torch multiplies by the mask rather than selecting: an inf or nan gradient (nanmean
+        # of a row that is all NaN divides by a count of 0) stays nan at the NaNs too
+        return (grad * logical_not(isnan(x)),)
 
 
 def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
