@@ -186,7 +186,7 @@ for _ in range(4):
         block = b"x" * (700 * 2**20)  # written: every page is resident
         time.sleep(30)
         os._exit(0)
-time.sleep(5)
+time.sleep(15)  # long enough for all four to be resident together, even on a loaded machine
 """
 FORK_BOMB = """\
 import os, time
