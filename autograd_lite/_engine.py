@@ -551,29 +551,39 @@ def _counted_down(roots, dependencies: dict):
 def _plan_captures(roots, targets) -> tuple:
     """For autograd.grad: only the nodes that lead to a captured edge (``targets``) take part.
 
-    A node must run when one of its children can reach a captured edge; sweeping a topological
-    order from the leaves up decides that for every node in one pass.  A captured node none of
-    whose children leads further (a leaf's, usually) is in the order but skips its rule.
+    One depth-first walk gives both: a node is finished after every node it sends gradients
+    to, so the reverse of the finishing order is an order the pass can run in, and when a node
+    finishes, whether one of its children leads to a captured edge is known.  A captured node
+    none of whose children leads further (a leaf's, usually) is in the order but skips its
+    rule.  An explicit stack, not recursion: a 100,000-op chain needs no deep Python stack.
     """
-    dependencies = _count_dependencies(roots)
-    order = list(_counted_down(roots, dict(dependencies)))
-    reaches = set()
-    skipped = set()
-    for node in reversed(order):  # children first
+    order, reaches, skipped = [], set(), set()
+    finished: dict = {}  # node -> False while its children are walked, True once finished
+    stack = list(roots)
+    while stack:
+        node = stack[-1]
+        state = finished.get(node)
+        if state is None:  # first visit: walk its children first
+            finished[node] = False
+            for child in node._next:
+                if child is not None and child not in finished:
+                    stack.append(child)
+            continue
+        stack.pop()
+        if state:  # (reached again along another path)
+            continue
+        finished[node] = True
+        order.append(node)
         if node in targets:
             reaches.add(node)
             if reaches.isdisjoint(node._next):
                 skipped.add(node)
         elif not reaches.isdisjoint(node._next):
             reaches.add(node)
+    order.reverse()
     if len(reaches) == len(order):  # the usual case: all of the graph leads to a captured edge
         return order, None, skipped
-    dependencies = {root: 0 for root in roots if root in reaches}
-    for node in reaches - skipped:
-        for child in node._next:
-            if child in reaches:
-                dependencies[child] = dependencies.get(child, 0) + 1
-    return _counted_down(roots, dependencies), reaches, skipped
+    return [node for node in order if node in reaches], reaches, skipped
 
 
 def _plan(root_nodes, targets, cache: bool) -> tuple:

@@ -112,12 +112,10 @@ def test_hessian_rows_from_each_head_are_torchs(head):
 
 
 def counted_plans(run):
-    """How many times the engine counted a graph's dependencies while ``run()`` ran."""
-    with mock.patch.object(
-        _engine, "_count_dependencies", wraps=_engine._count_dependencies
-    ) as counting:
+    """How many times the engine worked out a graph's order afresh while ``run()`` ran."""
+    with mock.patch.object(_engine, "_fresh_plan", wraps=_engine._fresh_plan) as planning:
         run()
-    return counting.call_count
+    return planning.call_count
 
 
 @pytest.mark.parametrize("head", ["index", "basis_sum", "dot", "scaled_sum", "slice_chain"])
