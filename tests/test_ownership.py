@@ -20,7 +20,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from helpers import positive, randn, same
+from helpers import compare, positive, randn, same
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_properties import FAST, programs, run
@@ -467,3 +467,28 @@ def shared_subexpressions_of(lib, a, b):
     return shared_subexpressions(
         lib, lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
     )
+
+
+PRODUCTS = {
+    "dot, constant other": lambda lib, x, c: lib.dot(x[0], c[0]),
+    "dot, constant self": lambda lib, x, c: lib.dot(c[0], x[0]),
+    "mm, constant self": lambda lib, x, c: c @ x,
+    "mm, constant other": lambda lib, x, c: x @ c,
+    "mv, constant matrix": lambda lib, x, c: c @ x[0],
+    "mv, constant vector": lambda lib, x, c: x @ c[0],
+    "both variable": lambda lib, x, c: (x @ x.t()).sum() + lib.dot(x[0], x[1]),
+}
+
+
+@pytest.mark.parametrize("case", PRODUCTS)
+def test_products_keep_only_what_the_other_side_needs_as_torch(case):
+    """mm(A, W) with a constant A keeps A (for W's gradient) and not W, as torch's does."""
+    import torch
+
+    x_values, c_values = randn(3, 3), randn(3, 3)
+    outs = [
+        PRODUCTS[case](lib, lib.tensor(x_values, requires_grad=True), lib.tensor(c_values))
+        for lib in (torch, autograd_lite)
+    ]
+    _walk_both(outs[0].grad_fn, outs[1].grad_fn, set())
+    compare(lambda lib, x: PRODUCTS[case](lib, x, lib.tensor(c_values)), x_values)

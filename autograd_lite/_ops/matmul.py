@@ -44,6 +44,12 @@ def _c_type(t: Tensor) -> str:
     return _dtype_of(t).cpp_name
 
 
+def _saved_for_each_other(a: Tensor, b: Tensor) -> tuple:
+    """As torch: each operand is kept only if the other one's gradient needs it (mm(A, W) with a
+    constant A keeps A, not W)."""
+    return (a if b._requires_grad else None), (b if a._requires_grad else None)
+
+
 class Mm(Op):
     _name = "MmBackward0"
     saved_names = ("self", "mat2")
@@ -77,7 +83,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     out = np.matmul(a._data, b._data)
     if _tracks(a, b):
         node = Mm()
-        node.save(a, b)
+        node.save(*_saved_for_each_other(a, b))
         return _record_binary(node, a, b, True, out)
     return make_tensor(out)
 
@@ -110,7 +116,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
     out = np.matmul(input._data, vec._data)
     if _tracks(input, vec):
         node = Mv()
-        node.save(input, vec)
+        node.save(*_saved_for_each_other(input, vec))
         return _record_binary(node, input, vec, True, out)
     return make_tensor(out)
 
@@ -121,7 +127,7 @@ class Dot(Op):
 
     def gradient(self, grad):
         a, b = self.saved_tensors
-        return grad * b, grad * a
+        return (grad * b if b is not None else None), (grad * a if a is not None else None)
 
 
 def dot(input: Tensor, other: Tensor) -> Tensor:
@@ -139,7 +145,7 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
     out = np.dot(input._data, other._data)
     if _tracks(input, other):
         node = Dot()
-        node.save(input, other)
+        node.save(*_saved_for_each_other(input, other))
         return _record_binary(node, input, other, True, out)
     return make_tensor(out)
 
