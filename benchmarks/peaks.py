@@ -46,7 +46,8 @@ MAX_VS_TORCH = 1.0  # target: autograd_lite peak / torch peak
 MIB = 1 << 20
 
 
-def _status() -> dict[str, int]:
+def rss_status() -> dict[str, int]:
+    """This process's resident memory now (VmRSS) and at its peak (VmHWM), in bytes."""
     out = {}
     with open("/proc/self/status") as f:
         for line in f:
@@ -56,7 +57,7 @@ def _status() -> dict[str, int]:
     return out
 
 
-def _reset_peak() -> None:
+def reset_rss_peak() -> None:
     with open("/proc/self/clear_refs", "w") as f:  # "5": reset the peak RSS (VmHWM)
         f.write("5")
 
@@ -82,10 +83,10 @@ def peak_child(impl: str) -> dict:
     (so that a broken run cannot pass for a lean one)."""
     run = _runner(impl)
     gc.collect()
-    _reset_peak()
-    before = _status()["VmRSS"]
+    reset_rss_peak()
+    before = rss_status()["VmRSS"]
     out = run()
-    peak = _status()["VmHWM"] - before
+    peak = rss_status()["VmHWM"] - before
     grad = out["a.grad"]
     first = float(grad[0]) if isinstance(grad, np.ndarray) else float(grad.detach()[0])
     return {"impl": impl, "peak_bytes": peak, "a_grad_0": first}

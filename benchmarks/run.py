@@ -438,21 +438,6 @@ def memory_chain(y: Any, ops: int) -> Any:
     return y
 
 
-def _rss_status() -> dict[str, int]:
-    out = {}
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(("VmRSS:", "VmHWM:")):
-                key, value = line.split(":")
-                out[key] = int(value.split()[0]) * 1024
-    return out
-
-
-def _reset_rss_peak() -> None:
-    with open("/proc/self/clear_refs", "w") as f:  # "5": reset the peak RSS (VmHWM)
-        f.write("5")
-
-
 def memory_child(impl: str, mode: str, ops: int) -> dict:
     """Runs inside the subprocess: forward chain, then backward, measuring peaks."""
     T = importlib.import_module(impl)
@@ -474,16 +459,16 @@ def memory_child(impl: str, mode: str, ops: int) -> dict:
         tracemalloc.stop()
         result.update(forward_peak=fwd_peak, graph_bytes=fwd_current, backward_peak=bwd_peak)
     else:
-        _reset_rss_peak()
-        base = _rss_status()["VmRSS"]
+        peaks.reset_rss_peak()
+        base = peaks.rss_status()["VmRSS"]
         t0 = time.perf_counter()
         loss = memory_chain(x, ops).sum()
         t1 = time.perf_counter()
-        after_fwd = _rss_status()
-        _reset_rss_peak()
+        after_fwd = peaks.rss_status()
+        peaks.reset_rss_peak()
         loss.backward()
         t2 = time.perf_counter()
-        after_bwd = _rss_status()
+        after_bwd = peaks.rss_status()
         result.update(
             forward_peak=after_fwd["VmHWM"] - base,
             graph_bytes=after_fwd["VmRSS"] - base,
