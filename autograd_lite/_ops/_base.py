@@ -84,6 +84,20 @@ def _record_unary(node: Op, a: Tensor, out) -> Tensor:
     return make_tensor(out, node)
 
 
+def _plain_tensors(g, *saved) -> bool:
+    """Whether each saved value is None or a tensor with the shape and dtype of ``g`` (a
+    gradient's array): then the rule can be written into ``g`` (Node.gradient_in_place)."""
+    for t in saved:
+        if t is None:
+            continue
+        if t.__class__ is not Tensor:
+            return False
+        data = t._data
+        if data.__class__ is not np.ndarray or data.dtype is not g.dtype or data.shape != g.shape:
+            return False
+    return True
+
+
 def _view(out, source: Tensor, node: Op | None) -> Tensor:
     """A result that shares ``source``'s memory: it shares its version counter too."""
     t = _record_unary(node, source, out) if node is not None else make_tensor(out)

@@ -15,13 +15,12 @@ ufunc call.
 from __future__ import annotations
 
 import operator
-import warnings
 
 import numpy as np
 
 from .. import _dtype
 from .._engine import _GradMode, accumulator_of
-from .._errors import hint, is_warn_always_enabled
+from .._errors import hint, warn_once
 from .._tensor import Tensor, make_tensor, refresh_view
 from ._base import (
     _NUMBER_TYPES,
@@ -32,6 +31,7 @@ from ._base import (
     _float,
     _int,
     _operands,
+    _plain_tensors,
     _record,
     _tracks,
     check_alpha,
@@ -223,20 +223,6 @@ class Div(BinaryOp):
         return grad, grad_b
 
 
-def _plain_tensors(g, *saved) -> bool:
-    """Whether each saved value is None or a tensor with the shape and dtype of ``g`` (a
-    gradient's array): then the rule can be written into ``g`` (Node.gradient_in_place)."""
-    for t in saved:
-        if t is None:
-            continue
-        if t.__class__ is not Tensor:
-            return False
-        data = t._data
-        if data.__class__ is not np.ndarray or data.dtype is not g.dtype or data.shape != g.shape:
-            return False
-    return True
-
-
 def _div_other_backward(grad, a, b):
     """``-grad * ((a / b) / b)`` where no graph is recorded: the same operations, in one new
     array instead of four (an operation in place costs half of one into a new array)."""
@@ -386,21 +372,15 @@ def _alpha_first(name: str, input, alpha, rest: tuple, keyword_alpha):
     )
     if len(rest) != 1 or keyword_alpha is not None or not alpha_is_number:
         raise TypeError(f"{name}() takes 2 positional arguments but {2 + len(rest)} were given")
-    if not _DEPRECATED_WARNED.get(name) or is_warn_always_enabled():
-        _DEPRECATED_WARNED[name] = True
-        warnings.warn(
-            f"This overload of {name} is deprecated:\n\t{name}(Tensor input, Number alpha, Tensor "
-            f"other, *, Tensor out = None)\nConsider using one of the following signatures "
-            f"instead:\n\t{name}(Tensor input, Tensor other, *, Number alpha = 1, Tensor out = "
-            "None)",
-            UserWarning,
-            stacklevel=3,
-        )
+    warn_once(
+        f"This overload of {name} is deprecated:\n\t{name}(Tensor input, Number alpha, Tensor "
+        f"other, *, Tensor out = None)\nConsider using one of the following signatures "
+        f"instead:\n\t{name}(Tensor input, Tensor other, *, Number alpha = 1, Tensor out = "
+        "None)",
+        stacklevel=3,
+    )
     alpha = alpha.item() if isinstance(alpha, Tensor) else alpha
     return rest[0], alpha
-
-
-_DEPRECATED_WARNED: dict = {}
 
 
 def _times_alpha(name: str, input, other, alpha_first: tuple, alpha):

@@ -23,6 +23,7 @@ from ._base import (
     _as_tensor,
     _cast,
     _not_tensor,
+    _plain_tensors,
     _record,
     _record_unary,
     _scalar_name,
@@ -49,15 +50,6 @@ def _unary(cls, x: Tensor, *, floating=True) -> Tensor:
             node.save_result(t)
         return t
     return make_tensor(out)
-
-
-def _plain(g, *arrays) -> bool:
-    """Whether ``g`` (a gradient's array) and ``arrays`` have one shape and one dtype: then a
-    rule's operation can be written into ``g`` (see Node.gradient_in_place)."""
-    for a in arrays:
-        if a.__class__ is not np.ndarray or a.dtype is not g.dtype or a.shape != g.shape:
-            return False
-    return True
 
 
 class UnaryOp(Op):
@@ -110,10 +102,10 @@ class Exp(UnaryOp):
         return (grad * self.saved_result,)
 
     def gradient_in_place(self, grad):
-        y = self.saved_result._data
-        if not _plain(grad._data, y):
+        y = self.saved_result
+        if not _plain_tensors(grad._data, y):
             return self.gradient(grad)
-        np.multiply(grad._data, y, out=grad._data)
+        np.multiply(grad._data, y._data, out=grad._data)
         return (grad,)
 
 
@@ -128,7 +120,7 @@ class Log(UnaryOp):
 
     def gradient_in_place(self, grad):
         (x,) = self.saved_tensors
-        if not _plain(grad._data, x._data):
+        if not _plain_tensors(grad._data, x):
             return self.gradient(grad)
         np.divide(grad._data, x._data, out=grad._data)
         return (grad,)

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 from .._engine import accumulator_of, edge_of, run_backward
-from .._errors import hint, is_warn_always_enabled
+from .._errors import hint, warn_once
 from .._tensor import Tensor, make_tensor
 
 
@@ -168,16 +168,12 @@ CREATE_GRAPH_CYCLE = (
     "creating the graph to avoid this. If you have to use this function, make sure to reset the "
     ".grad fields of your parameters to None after use to break the cycle and avoid the leak."
 )
-_warned_create_graph = False
 
 
 def _warn_create_graph_cycle() -> None:
     """torch warns once per process (every time under set_warn_always(True)): .grad then
     holds a graph that leads back to the leaf."""
-    global _warned_create_graph
-    if not _warned_create_graph or is_warn_always_enabled():
-        _warned_create_graph = True
-        warnings.warn(CREATE_GRAPH_CYCLE, UserWarning, stacklevel=4)
+    warn_once(CREATE_GRAPH_CYCLE, stacklevel=4)
 
 
 def _input_edge(t: Tensor) -> tuple:
