@@ -642,6 +642,8 @@ def _cached_plan(node, targets) -> tuple:
     if kept is None:
         order, receivers, skipped = _fresh_plan([node], targets)
         order = list(order)
+        if not _keeps_no_cycle(node, targets, order):
+            return order, receivers, skipped
         if plans is None or len(plans) >= _PLANS_KEPT_PER_NODE:
             plans = node._plan_cache = {}
         # Kept without the node itself: a node referring to itself would be a reference cycle.
@@ -662,6 +664,25 @@ def _cached_plan(node, targets) -> tuple:
 
 
 _PLANS_KEPT_PER_NODE = 4
+
+
+def _keeps_no_cycle(node, targets, order) -> bool:
+    """Whether ``node`` may keep a plan for ``targets``: the key holds the target nodes, so a
+    target at or above ``node`` (``grad(y, h)`` for an inner h) would make a reference cycle
+    through it. Leaves' accumulators refer to no node, and nodes of the plan lie below."""
+    if targets is None:
+        return True
+    below = None
+    for target in targets:
+        if target.__class__ is AccumulateGrad:
+            continue
+        if target is node:
+            return False
+        if below is None:
+            below = set(order)
+        if target not in below:
+            return False
+    return True
 
 
 _NOTHING_SKIPPED = frozenset()

@@ -178,6 +178,28 @@ def test_kept_plans_keep_nothing_alive():
         gc.enable()
 
 
+@pytest.mark.parametrize("ask", ["the head's own input", "an ancestor of the plan's node"])
+def test_plans_for_inner_inputs_keep_nothing_alive(ask):
+    """Gradients with respect to inner nodes (the h of ``grad(y, h)``): a plan is not kept
+    where its inputs would refer back to the node holding it, a reference cycle that would keep
+    the graph until the cyclic collector runs."""
+    lib = autograd_lite
+    gc.disable()
+    try:
+        x = lib.tensor(XS, requires_grad=True)
+        h = lib.sin(x) * x  # branches below: the plan is kept at h's node or under it
+        top = lib.tanh(h) * 2.0  # a chain above h
+        wrt = h if ask == "the head's own input" else top
+        for k in range(3):
+            head = (top * lib.eye(N, dtype=lib.float64)[k]).sum()
+            lib.autograd.grad(head, wrt, retain_graph=True)
+        nodes = [weakref.ref(t.grad_fn) for t in (h, top)]
+        del h, top, wrt, head
+        assert [n() for n in nodes] == [None, None]
+    finally:
+        gc.enable()
+
+
 def test_a_freed_graph_still_refuses_a_second_pass_through_a_kept_plan():
     """Reusing the plan must not skip the check that saved values were freed."""
 
