@@ -906,6 +906,16 @@ def _hooked_turn(node, grads, captures, skipped, accumulate: bool, create_graph:
             grads = node.materialize(grads)
         outputs = (grads,) if node.num_outputs == 1 else tuple(grads)
         input_grads = tuple(node.gradient(grads))
+        metas = node._input_meta
+        if metas is not None and any(h.__class__ is _NodePostHook for h in hooks):
+            # torch's post-hooks see the gradients already fitted to their inputs (summed over
+            # broadcast dims, cast), as its engine checks them before the hooks run
+            input_grads = tuple(
+                _fit(g, meta)
+                if g is not None and meta is not None and (g._data.shape, g._data.dtype) != meta
+                else g
+                for g, meta in zip(input_grads, metas)
+            )
     for hook in hooks:
         if hook.__class__ is _NodePostHook:
             new = hook.hook(input_grads, outputs)

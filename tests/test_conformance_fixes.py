@@ -1048,6 +1048,36 @@ def test_node_post_hook_replaces_the_input_gradients():
     same(run)
 
 
+@pytest.mark.parametrize("exponent", [2, 2.5, -1])
+def test_pow_saves_its_exponent_under_torchs_name(exponent):
+    def run(lib):
+        x = lib.tensor(randn_3x2[0], requires_grad=True)
+        y = x**exponent
+        before = y.grad_fn._saved_exponent
+        y.sum().backward()
+        return before, y.grad_fn._saved_exponent, type(before).__name__
+
+    same(run)
+
+
+def test_node_post_hooks_see_gradients_fitted_to_their_inputs():
+    """A broadcast or promoted input's gradient reaches a post-hook already summed to the
+    input's shape and cast to its dtype, as torch's engine checks it before the hooks run."""
+
+    def run(lib):
+        seen = []
+        x = lib.tensor(randn_3x2, requires_grad=True)  # (3, 2) float64
+        w = lib.tensor(randn_3x2[0], dtype=lib.float32, requires_grad=True)  # (2,) float32
+        y = x * w
+        y.grad_fn.register_hook(
+            lambda gi, go: seen.append([(tuple(g.shape), str(g.dtype), g.tolist()) for g in gi])
+        )
+        y.sum().backward()
+        return seen, w.grad
+
+    same(run)
+
+
 # --------------------------------------------------------------------------------------------
 # 11. gradcheck's checks of outputs and of undefined gradients
 # --------------------------------------------------------------------------------------------

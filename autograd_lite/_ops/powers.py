@@ -98,6 +98,11 @@ class Pow(Op):
     saved_names = ("self",)
     fresh_gradients = True  # (a new tensor: see Node)
 
+    @property
+    def _saved_exponent(self):
+        """torch's name for the saved number (a number, so still there after backward)."""
+        return self.exponent
+
     def gradient(self, grad):
         (x,) = self.saved_tensors
         e = self.exponent
