@@ -39,6 +39,7 @@ __all__ = [
     "MAX_NODES",
     "GraphvizGraph",
     "TextGraph",
+    "explore",
     "graph_dict",
     "graph_json",
     "make_dot",
@@ -919,3 +920,7 @@ def save(graph, path) -> Path:
     written = path.with_suffix(".txt")
     written.write_text(repr(graph) + "\n")
     return written
+
+
+# The backward pass step by step, in a widget (explore.py draws with this module's helpers).
+from .explore import explore  # noqa: E402
