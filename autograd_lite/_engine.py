@@ -14,11 +14,13 @@ a graph of their own, which can be differentiated again.
 from __future__ import annotations
 
 import gc
+import itertools
 import os
 import sys
 import traceback
 import warnings
 import weakref
+from heapq import heapify, heappop, heappush
 
 import numpy as np
 
@@ -56,6 +58,11 @@ FREED = ("freed",)  # marks a node whose saved values backward has released
 DETACHED_IN_PLACE = [False]
 
 
+# torch's sequence numbers: every node made gets the next one; a leaf's node the last there is.
+_next_sequence_nr = itertools.count().__next__
+_LAST_SEQUENCE_NR = 2**64 - 1
+
+
 class Node:
     """A backward function of the graph, named like torch's (``MulBackward0``).
 
@@ -71,6 +78,7 @@ class Node:
         "_input_meta",  # per input (shape, dtype) to fit gradients to, or None: all as output
         "_saved",  # the saved values, None, or FREED once backward released them
         "_saved_versions",
+        "_seq",  # torch's sequence_nr: the order nodes were made in (see _counted_down)
         "__dict__",
         "__weakref__",
     )
@@ -98,6 +106,11 @@ class Node:
 
     def __init__(self):  # (anomaly mode swaps it for one that also records the forward stack)
         self._saved = None
+        self._seq = _next_sequence_nr()
+
+    def _sequence_nr(self) -> int:
+        """torch's: when the node was made, counted; the pass runs later nodes first."""
+        return self._seq
 
     @property
     def _freed(self) -> bool:
@@ -371,6 +384,7 @@ class AccumulateGrad(Node):
 
     def __init__(self, variable):
         super().__init__()
+        self._seq = _LAST_SEQUENCE_NR  # torch's: a leaf's gradient is stored as soon as ready
         self.variable = variable
         self._next = ()
         self._next_nr = None
@@ -536,16 +550,23 @@ def _counted_down(roots, dependencies: dict):
     down when the pass asks for the next node.  Uses the counts up; the keys (the nodes a
     gradient may be sent to) stay.
     """
+    # torch's ready queue: of the nodes ready to run, the one made last (the highest sequence
+    # number; a leaf's node counts as the highest), so hooks fire in torch's order. Ties (two
+    # leaves) in the order they became ready.
     ready = [r for r in dict.fromkeys(roots) if dependencies.get(r) == 0]
+    ready = [(-r._seq, k, r) for k, r in enumerate(ready)]
+    heapify(ready)
+    pushed = len(ready)
     while ready:
-        node = ready.pop()
+        node = heappop(ready)[2]
         yield node
         for child in node._next:
             left = dependencies.get(child)
             if left is not None:  # None: no edge, or a node outside the plan
                 dependencies[child] = left - 1
                 if left == 1:
-                    ready.append(child)
+                    heappush(ready, (-child._seq, pushed, child))
+                    pushed += 1
 
 
 def _plan_captures(roots, targets) -> tuple:
@@ -972,10 +993,12 @@ def set_anomaly_mode(enabled: bool, check_nan: bool) -> None:
 
 def _plain_init(self) -> None:
     self._saved = None
+    self._seq = _next_sequence_nr()
 
 
 def _init_remembering_forward(self) -> None:
     self._saved = None
+    self._seq = _next_sequence_nr()
     frames = [f for f in traceback.extract_stack()[:-2] if not f.filename.startswith(_PACKAGE)]
     self.metadata["traceback_"] = "".join(traceback.format_list(frames))
     parent = _running_node()

@@ -2,8 +2,8 @@
 
 Every graph is built twice, in autograd_lite and in torch; both are explored (explore works
 on torch tensors too, through torch's own hooks). Steps are matched by vertex id (the same
-breadth-first walk in both libraries), since the two engines may run independent nodes in a
-different order. Final grads are compared with a plain ``y.backward()`` in torch.
+breadth-first walk in both libraries); the random graphs also check that both engines take the
+steps in the same order. Final grads are compared with a plain ``y.backward()`` in torch.
 """
 
 from __future__ import annotations
@@ -281,6 +281,8 @@ def test_random_graphs_match_torch_and_follow_the_hooks(program):
         handle.remove()
 
     ty, tparams = build(torch, program)
+    torch_steps = explore(ty, params=tparams).steps
+    assert [s.vertex for s in explorer.steps] == [s.vertex for s in torch_steps]  # torch's order
     ty.backward()
     final = explorer.final_grads()
     for name, t in tparams.items():
