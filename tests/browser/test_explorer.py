@@ -6,7 +6,8 @@ test clicks through every step with the widget's buttons and reads what the page
 (the panel's ``data-grad`` attributes) against the same graph in real torch, computed here:
 each node's arriving gradient, what it sends to each input, and the leaves' ``.grad`` after
 "run to end" against torch's ``y.backward()``. A screenshot of the widget mid-pass goes to
-artifacts/browser/explorer.png (the README's picture).
+artifacts/browser/explorer.png: the README's notebooks/explorer.png (copy it over to refresh
+that picture).
 """
 
 from __future__ import annotations
