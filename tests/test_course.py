@@ -150,6 +150,7 @@ TAUGHT_IN = {
     "no_grad": ("04", r"\bno_grad\b"),
     "detach": ("04", r"\.detach\("),
     "make_dot": ("04", r"\bmake_dot\b"),
+    "explore": ("04", r"\bexplore\("),
     "autograd.grad": ("04", r"autograd\.grad\("),
     "register_hook": ("05", r"register_hook\("),
     "create_graph": ("05", r"create_graph"),
@@ -384,6 +385,7 @@ TOPICS = {
     "calling a grad_fn node by hand": ("05", r"\bnode\(grad"),
     "the version counter": ("04", r"\._version\b"),
     "torch.autograd.grad": ("04", r"torch\.autograd\.grad\("),
+    "a backward pass step by step (explore)": ("04", r"\bexplore\("),
 }
 
 

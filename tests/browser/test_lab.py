@@ -35,8 +35,11 @@ from grader.release import ROOT, assignments
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 ASSIGNMENTS = assignments()
-# The README picture: this solution at the chain rule, code with its computation graph.
-README_SCREENSHOT = ("04_derivatives", 'make_dot(y, params={"x": x, "w": w})')
+# The README picture: this solution's first computation graph, code with its picture.
+README_SCREENSHOT = (
+    "04_derivatives",
+    'make_dot(out, params={"x": x}, show_attrs=True, show_saved=True)',
+)
 README_PNG_LIMIT = 300_000
 
 
