@@ -607,6 +607,21 @@ def _plan_captures(roots, targets) -> tuple:
     return [node for node in order if node in reaches], reaches, skipped
 
 
+def _in_torchs_order(order: list) -> list:
+    """``order`` rearranged into the order torch's ready queue runs these nodes in (see
+    _counted_down). autograd.grad's depth-first plan is a valid order, and the quickest to find;
+    but where the pass records a graph, the order in which gradients arrive decides the order of
+    the inputs of the sums it records, which then differ from torch's."""
+    if len(order) < 3:  # (two nodes: one order only)
+        return order
+    dependencies = dict.fromkeys(order, 0)
+    for node in order:
+        for child in node._next:
+            if child in dependencies:
+                dependencies[child] += 1
+    return list(_counted_down(order, dependencies))
+
+
 def _plan(root_nodes, targets, cache: bool) -> tuple:
     """``(order, receivers, skipped)`` for a pass from ``root_nodes``: the nodes in the order
     they run, the nodes a gradient may be sent to (None: any node of the order) and those
@@ -811,6 +826,8 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, captures=None
         _add(buffers, node, nr, grad)
     targets = None if captures is None else frozenset(node for node, _ in captures)
     order, receivers, skipped = _plan([node for node, _ in roots], targets, cache=retain_graph)
+    if create_graph and targets is not None:  # (the graph it records has torch's shape too)
+        order = _in_torchs_order(order)
 
     previous_mode = _GradMode.enabled
     _GradMode.enabled = create_graph

@@ -1563,3 +1563,67 @@ def test_legacy_constructor_takes_a_size(size):
     """torch.Tensor(torch.Size([2, 3])) is a tensor of that shape (not of the size's values)."""
     expected, actual = both(lambda lib: lib.Tensor(lib.Size(size)))
     assert (tuple(actual.shape), str(actual.dtype)) == (tuple(expected.shape), str(expected.dtype))
+
+
+# --------------------------------------------------------------------------------------------
+# The graph a create_graph pass records has torch's nodes, in torch's order
+# --------------------------------------------------------------------------------------------
+
+# Functions whose gradient's graph once differed: products and quotients with a number inside
+# torch's formulas (MulBackward1, DivBackward1), a sum down to a 0-d shape (SumBackward0), abs's
+# sgn, relu's threshold_backward, and the order of the sums' inputs (autograd.grad's order).
+SECOND_ORDER = {
+    "pow2": lambda T, x: x**2,
+    "pow3": lambda T, x: x**3,
+    "pow_half": lambda T, x: x**0.5 * x,
+    "sqrt": lambda T, x: T.sqrt(x) * x,
+    "sin_pow": lambda T, x: x.sin() * x**2,
+    "mean": lambda T, x: (x * x).mean() * x,
+    "div_by_sum": lambda T, x: x / x.sum(),
+    "softmax_like": lambda T, x: T.exp(x) / T.exp(x).sum(),
+    "abs": lambda T, x: x.abs() * x,
+    "relu": lambda T, x: T.relu(x) * x,
+    "tanh": lambda T, x: T.tanh(x) * x,
+    "mm": lambda T, x: (x.view(2, 1) @ x.view(1, 2)).sum(0),
+}
+
+
+def _gradient_graph(lib, f, how):
+    """The graph of the gradient, breadth first: (depth, node name, number of inputs)."""
+    x = lib.tensor([0.3, 1.2], requires_grad=True)
+    y = f(lib, x).sum()
+    if how == "grad":
+        (g,) = lib.autograd.grad(y, x, create_graph=True)
+    else:
+        with warnings.catch_warnings():  # (both warn of the .grad reference cycle)
+            warnings.simplefilter("ignore", UserWarning)
+            y.backward(create_graph=True)
+        g = x.grad
+    found, todo, seen = [], [(g.grad_fn, 0)], set()
+    while todo:
+        node, depth = todo.pop(0)
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        found.append((depth, node_name(node), len(node.next_functions)))
+        todo += [(child, depth + 1) for child, _ in node.next_functions]
+    return found, g.detach().tolist()
+
+
+@pytest.mark.parametrize("how", ["grad", "backward"])
+@pytest.mark.parametrize("name", SECOND_ORDER)
+def test_the_graph_of_a_gradient_is_torchs(name, how):
+    expected, actual = both(lambda lib: _gradient_graph(lib, SECOND_ORDER[name], how))
+    assert actual[0] == expected[0]
+    np.testing.assert_allclose(actual[1], expected[1], rtol=1e-6, atol=1e-7)  # (softmax: 0)
+
+
+def test_relu_passes_the_gradient_where_its_output_is_nan():
+    def run(lib):
+        x = lib.tensor([float("nan"), -1.0, 0.0, 2.0], requires_grad=True)
+        y = lib.relu(x)
+        y.backward(lib.tensor([float("inf"), 1.0, 1.0, 3.0]))
+        (g,) = lib.autograd.grad(lib.relu(x).sum(), x, create_graph=True)
+        return x.grad, g, g.grad_fn._saved_threshold
+
+    same(run)

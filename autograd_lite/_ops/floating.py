@@ -19,7 +19,7 @@ from .._tensor import Tensor, make_tensor
 from ._base import _not_tensor, _record, _scalar_name, _tracks, _type_name
 from ._elementwise import BinaryFloat, binary
 from .comparison import isfinite
-from .pointwise import UnaryOp, _unary, where
+from .pointwise import Sgn, UnaryOp, _unary, where
 
 
 def _data_of(input, name: str):
@@ -50,20 +50,6 @@ def frac(input):
             f"\"frac_cpu\" not implemented for '{_scalar_name(input._data.dtype)}'"
         )
     return _unary(Frac, input)
-
-
-class Sgn(UnaryOp):
-    """sign(x) for real tensors (torch's sgn is x/|x| for complex ones): gradient zero."""
-
-    _name = "SgnBackward0"
-    saves = None
-
-    @staticmethod
-    def compute(x):
-        return np.where(np.isnan(x), 0, np.sign(x)).astype(x.dtype)  # torch: sgn(nan) = 0
-
-    def gradient(self, grad):
-        return (grad * 0,)
 
 
 def sgn(input):

@@ -59,6 +59,51 @@ class UnaryOp(Op):
     fresh_gradients = True
 
 
+# Products with a number inside gradient formulas. torch's formulas are C++, where ``2 * x``
+# is mul(Tensor, Scalar): a node with one input, MulBackward1 (DivBackward1 for a division),
+# while Python's ``2 * x`` records MulBackward0 with the number as a second, constant input.
+# The rules below use these where torch's do, so a create_graph graph has torch's nodes.
+
+
+class MulScalar(Op):
+    _name = "MulBackward1"
+    __slots__ = ("other",)
+    fresh_gradients = True
+
+    @property
+    def _saved_other(self):
+        return self.other
+
+    def gradient(self, grad):
+        return (times(grad, self.other),)
+
+
+class DivScalar(MulScalar):
+    _name = "DivBackward1"
+    __slots__ = ()
+
+    def gradient(self, grad):
+        return (divided(grad, self.other),)
+
+
+def times(t: Tensor, number) -> Tensor:
+    """``t * number`` as torch's gradient formulas compute it (MulBackward1)."""
+    return _scalar_op(MulScalar, t._data * number, t, number)
+
+
+def divided(t: Tensor, number) -> Tensor:
+    """``t / number`` as torch's gradient formulas compute it (DivBackward1)."""
+    return _scalar_op(DivScalar, t._data / number, t, number)
+
+
+def _scalar_op(cls, out, t: Tensor, number) -> Tensor:
+    if _GradMode.enabled and t._requires_grad:
+        node = cls()
+        node.other = number
+        return _record_unary(node, t, out)
+    return make_tensor(out)
+
+
 class Neg(UnaryOp):
     _name = "NegBackward0"
     compute = staticmethod(operator.neg)
@@ -75,7 +120,7 @@ class Abs(UnaryOp):
 
     def gradient(self, grad):
         (x,) = self.saved_tensors
-        return (grad * sign(x),)
+        return (grad * _unary(Sgn, x, floating=False),)
 
 
 class Sign(UnaryOp):
@@ -91,6 +136,13 @@ class Sign(UnaryOp):
 
     def gradient(self, grad):
         return (grad * 0,)
+
+
+class Sgn(Sign):
+    """``sgn``: the sign, for real tensors (torch's is x/|x| for complex ones). abs's gradient
+    is ``grad * x.sgn()``, as torch writes it."""
+
+    _name = "SgnBackward0"
 
 
 class Exp(UnaryOp):
@@ -132,7 +184,7 @@ class Sqrt(UnaryOp):
     saves = "result"
 
     def gradient(self, grad):
-        return (grad / (2 * self.saved_result),)
+        return (grad / times(self.saved_result, 2),)
 
 
 class Sin(UnaryOp):
@@ -266,7 +318,36 @@ class Relu(UnaryOp):
         return np.maximum(x, 0).astype(x.dtype, copy=False)
 
     def gradient(self, grad):
-        return (grad * (self.saved_result > 0),)
+        return (_threshold_backward(grad, self.saved_result),)
+
+
+class ThresholdBackward(Op):
+    """relu's rule, torch's threshold_backward: ``grad`` where the output is not at or below 0
+    (a nan output passes it, as in torch), 0 elsewhere. A node of its own under create_graph."""
+
+    _name = "ThresholdBackwardBackward0"
+    saved_names = ("self",)
+    _saved_threshold = 0
+
+    @staticmethod
+    def compute(grad, y):
+        return np.where(y <= 0, 0, grad)[()]
+
+    def gradient(self, grad):
+        (y,) = self.saved_tensors
+        return (
+            _threshold_backward(grad, y) if self._next[0] is not None else None,
+            make_tensor(np.zeros_like(y._data)) if self._next[1] is not None else None,
+        )
+
+
+def _threshold_backward(grad: Tensor, y: Tensor) -> Tensor:
+    out = ThresholdBackward.compute(grad._data, y._data)
+    if _tracks(grad, y):
+        node = ThresholdBackward()
+        node.save(y)
+        return _record(node, (grad, y), out)
+    return make_tensor(out)
 
 
 class Reciprocal(UnaryOp):

@@ -30,7 +30,7 @@ from ._base import (
     _wrapped,
 )
 from .arithmetic import _APPLY, BinaryOp, _binary, _checked, _elementwise, _is_bool
-from .pointwise import where
+from .pointwise import times, where
 
 
 def _power(x, y):
@@ -116,7 +116,7 @@ class Pow(Op):
             if e == 1 and g.shape == data.shape:  # grad * (1 * x ** 0) is grad itself (x ** 0
                 return (grad,)  # is 1 everywhere, nan and inf included): nothing to compute
             return (make_tensor(_pow_backward(g, data, e)),)
-        return (grad * (e * x ** (e - 1)),)
+        return (grad * times(x ** (e - 1), e),)  # (e * x: torch's MulBackward1)
 
 
 def _pow_backward(grad, x, e):

@@ -36,6 +36,7 @@ from ._base import (
     _type_name,
 )
 from .arithmetic import maximum, minimum
+from .pointwise import divided
 from .views import _expand_to, _reshape_to, _shape_arg
 
 
@@ -88,7 +89,7 @@ class Mean(Op):
     _name = "MeanBackward0"
 
     def gradient(self, grad):
-        return (_expand_back(grad, self.shape, self.dims, self.keepdim) / self.count,)
+        return (divided(_expand_back(grad, self.shape, self.dims, self.keepdim), self.count),)
 
 
 def mean(input: Tensor, dim=None, keepdim=False, *, dtype=None) -> Tensor:
@@ -470,5 +471,7 @@ def sum_to_size(input: Tensor, *shape) -> Tensor:
     )
     if not dims:
         return input
+    if not shape:  # torch's sum_to: to a 0-d shape is a plain sum (SumBackward0)
+        return sum(input)
     out = sum(input, dims, keepdim=True)
-    return out.reshape(shape) if lead else out
+    return out.view(shape) if lead else out
