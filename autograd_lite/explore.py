@@ -52,6 +52,10 @@ RULES = {
     "SubBackward0": ("grad", "-grad"),
     "RsubBackward1": ("-grad",),
     "MulBackward0": ("grad × {b}", "grad × {a}"),
+    "MulBackward1": ("grad × {c}",),  # a number inside a gradient formula (torch's C++)
+    "DivBackward1": ("grad / {c}",),
+    "SgnBackward0": ("grad × 0",),
+    "ThresholdBackwardBackward0": ("grad × ({b} > 0)", "0"),
     "DivBackward0": ("grad / {b}", "-grad × {a} / {b}²"),
     "NegBackward0": ("-grad",),
     "PowBackward0": ("grad × {n}·{a}^{n1}",),
@@ -486,7 +490,9 @@ class Explorer:
                 text = f"grad × {_num(n)}·{{a}}" if n == 2 else text
                 text = text.format(a=a, b=b, n=_num(n), n1=_num(n - 1))
             else:
-                text = text.format(a=a, b=b, n="n", n1="(n-1)")
+                c = getattr(v.node, "_saved_other", None)
+                c = _num(c) if isinstance(c, (int, float)) else "c"
+                text = text.format(a=a, b=b, c=c, n="n", n1="(n-1)")
         else:
             name = viz.forward_name(v.node)
             text = f"grad × ∂{name}/∂{symbols.get(input_nr, 'input')}"
