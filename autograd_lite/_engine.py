@@ -518,7 +518,7 @@ def _modified_error(tensor, now: int, expected: int, grad_fn) -> RuntimeError:
 
 def topological_order(roots) -> list:
     """Nodes reachable from ``roots``, each after every node that feeds it a gradient."""
-    return list(_counted_down(roots, _count_dependencies(roots)))
+    return _counted_down(roots, _count_dependencies(roots))
 
 
 def _count_dependencies(roots) -> dict:
@@ -543,30 +543,43 @@ def _count_dependencies(roots) -> dict:
     return dependencies
 
 
-def _counted_down(roots, dependencies: dict):
-    """The nodes in an order they can run in: each once every node that feeds it has run.
+def _counted_down(roots, dependencies: dict) -> list:
+    """The nodes in the order they run: each once every node that feeds it has run.
 
-    A generator, so that a pass works the order out as it goes: a node's children are counted
-    down when the pass asks for the next node.  Uses the counts up; the keys (the nodes a
-    gradient may be sent to) stay.
+    torch's ready queue: of the nodes ready to run, the one made last (the highest sequence
+    number; a leaf's node counts as the highest) goes first, so hooks fire in torch's order;
+    ties (two leaves) in the order they became ready. A heap, but none while only one node is
+    ready, as along a chain. Uses the counts up; the keys (the nodes a gradient may be sent to)
+    stay.
     """
-    # torch's ready queue: of the nodes ready to run, the one made last (the highest sequence
-    # number; a leaf's node counts as the highest), so hooks fire in torch's order. Ties (two
-    # leaves) in the order they became ready.
-    ready = [r for r in dict.fromkeys(roots) if dependencies.get(r) == 0]
-    ready = [(-r._seq, k, r) for k, r in enumerate(ready)]
+    ready = [
+        (-r._seq, k, r) for k, r in enumerate(dict.fromkeys(roots)) if dependencies.get(r) == 0
+    ]
     heapify(ready)
+    order = []
     pushed = len(ready)
     while ready:
         node = heappop(ready)[2]
-        yield node
-        for child in node._next:
-            left = dependencies.get(child)
-            if left is not None:  # None: no edge, or a node outside the plan
-                dependencies[child] = left - 1
-                if left == 1:
-                    heappush(ready, (-child._seq, pushed, child))
-                    pushed += 1
+        while True:
+            order.append(node)
+            became = None  # the last child that became ready in this node's turn
+            for child in node._next:
+                left = dependencies.get(child)
+                if left is not None:  # None: no edge, or a node outside the plan
+                    dependencies[child] = left - 1
+                    if left == 1:
+                        if became is not None:
+                            heappush(ready, (-became._seq, pushed, became))
+                            pushed += 1
+                        became = child
+            if became is None:
+                break
+            if ready and ready[0][0] <= -became._seq:  # one made later (or readier) goes first
+                heappush(ready, (-became._seq, pushed, became))
+                pushed += 1
+                break
+            node = became
+    return order
 
 
 def _plan_captures(roots, targets) -> tuple:
@@ -619,7 +632,7 @@ def _in_torchs_order(order: list) -> list:
         for child in node._next:
             if child in dependencies:
                 dependencies[child] += 1
-    return list(_counted_down(order, dependencies))
+    return _counted_down(order, dependencies)
 
 
 def _plan(root_nodes, targets, cache: bool) -> tuple:

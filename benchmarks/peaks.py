@@ -11,8 +11,9 @@ so tracemalloc cannot see it; RSS sees every implementation alike.
 
 The target is autograd_lite's peak <= torch's: the graph keeps no more than torch's does (what
 backward needs) and the backward pass frees what it no longer needs as soon as torch does. The
-careful NumPy version (``elementwise_careful_numpy``: intermediates freed and reused) is the
-floor no tape reaches; the plain one holds every intermediate, as the autograd code does.
+careful NumPy version (``elementwise_careful_numpy``: intermediates freed as soon as neither
+pass needs them) is a floor no tape reaches; the plain one holds every intermediate, as the
+autograd code does.
 """
 
 from __future__ import annotations

@@ -16,6 +16,9 @@ import numpy as np
 import pytest
 import torch
 from helpers import both, compare, compare_error, const, first_line, node_name, randn, same
+from hypothesis import HealthCheck, given, settings
+from test_explore import build as build_program
+from test_explore import programs as random_programs
 
 import autograd_lite
 
@@ -1627,3 +1630,31 @@ def test_relu_passes_the_gradient_where_its_output_is_nan():
         return x.grad, g, g.grad_fn._saved_threshold
 
     same(run)
+
+
+def _hook_order(lib, program, how):
+    """The nodes of a random graph (numbered breadth first) in the order their pre-hooks fire."""
+    y, params = build_program(lib, program)
+    numbers, todo, fired = {}, [y.grad_fn], []
+    while todo:
+        node = todo.pop(0)
+        if node is None or node in numbers:
+            continue
+        numbers[node] = len(numbers)
+        node.register_prehook(lambda grads, node=node: fired.append(numbers[node]))
+        todo += [child for child, _ in node.next_functions]
+    if how == "backward":
+        y.backward()
+    else:
+        lib.autograd.grad(y, list(params.values()), allow_unused=True, create_graph=True)
+    return fired
+
+
+@pytest.mark.parametrize("how", ["backward", "grad_create_graph"])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(program=random_programs())
+def test_nodes_run_in_torchs_order(program, how):
+    """torch's ready queue runs the node made last first (a leaf's node before any): the order
+    hooks see, and, under create_graph, the order of the inputs of the sums recorded."""
+    expected, actual = both(lambda lib: _hook_order(lib, program, how))
+    assert actual == expected
