@@ -1658,3 +1658,16 @@ def test_nodes_run_in_torchs_order(program, how):
     hooks see, and, under create_graph, the order of the inputs of the sums recorded."""
     expected, actual = both(lambda lib: _hook_order(lib, program, how))
     assert actual == expected
+
+
+def test_grad_returns_a_gradient_passed_straight_through_as_it_is():
+    """autograd.grad(y, y, grad_outputs=v) hands back v itself (torch does not detach it)."""
+
+    def run(lib):
+        y = lib.tensor([1.0, 2.0], requires_grad=True)
+        v = lib.tensor([3.0, 4.0], requires_grad=True)
+        (g,) = lib.autograd.grad(y, y, grad_outputs=v)
+        (h,) = lib.autograd.grad((y * 2).sum(), y)  # made by the pass: no graph
+        return g, g is v, g.requires_grad, h.requires_grad, h.grad_fn is None
+
+    same(run)

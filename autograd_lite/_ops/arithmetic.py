@@ -173,6 +173,15 @@ class Mul(BinaryOp):
 
     def gradient(self, grad):
         a, b = self.saved_tensors
+        if not _GradMode.enabled:  # no graph: the products on the arrays, as mul computes them
+            g = grad._data
+            if (b is None or b.__class__ is Tensor and b._data.dtype is g.dtype) and (
+                a is None or a.__class__ is Tensor and a._data.dtype is g.dtype
+            ):
+                return (
+                    make_tensor(g * b._data) if b is not None else None,
+                    make_tensor(g * a._data) if a is not None else None,
+                )
         return (grad * b if b is not None else None), (grad * a if a is not None else None)
 
     def gradient_in_place(self, grad):

@@ -246,7 +246,5 @@ def grad(
                 from .._creation import zeros_like
 
                 g = zeros_like(t, requires_grad=create_graph)
-        elif not create_graph:
-            g = g.detach()
-        result.append(g)
+        result.append(g)  # (as torch: a grad_outputs passed straight through is returned itself)
     return dict(zip(keys, result)) if keys is not None else tuple(result)
