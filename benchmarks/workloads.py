@@ -221,6 +221,18 @@ def elementwise_big_numpy(s: dict[str, Any]) -> dict[str, Any]:
     return {"loss": loss, "a.grad": grad_a, "b.grad": grad_b}
 
 
+def _leaf_gradients(loss, a, b, g1, g2, g3) -> dict[str, Any]:
+    """The last step of both careful reverse passes: t1 = a * b, t2 = a + b and t3 = a - b
+    hand their gradients (g1, g2, g3) to the leaves, into arrays nothing needs any more."""
+    grad_a = g1 * b
+    grad_a += g3
+    grad_a += g2
+    grad_b = np.multiply(g1, a, out=g1)
+    grad_b += g2
+    grad_b -= g3
+    return {"loss": loss, "a.grad": grad_a, "b.grad": grad_b}
+
+
 def elementwise_careful_numpy(s: dict[str, Any]) -> dict[str, Any]:
     """The same math as NumPy written with care, as issue 15 describes its floor: each
     intermediate is freed as soon as neither pass needs it, the reverse pass reuses forward
@@ -299,13 +311,7 @@ def elementwise_careful_numpy(s: dict[str, Any]) -> dict[str, Any]:
     d4 = t4 * g1  # g2 -= g4 * t4 / t2, i.e. g1 * t4
     g2 -= d4
     del d4
-    grad_a = g1 * b
-    grad_a += g3
-    grad_a += g2
-    grad_b = np.multiply(g1, a, out=g1)
-    grad_b += g2
-    grad_b -= g3
-    return {"loss": loss, "a.grad": grad_a, "b.grad": grad_b}
+    return _leaf_gradients(loss, a, b, g1, g2, g3)
 
 
 def elementwise_in_place_numpy(s: dict[str, Any]) -> dict[str, Any]:
@@ -382,13 +388,7 @@ def elementwise_in_place_numpy(s: dict[str, Any]) -> dict[str, Any]:
     t4 *= g1  # g2 -= g4 * t4 / t2, i.e. g1 * t4
     g2 -= t4
     del t4
-    grad_a = g1 * b
-    grad_a += g3
-    grad_a += g2
-    grad_b = np.multiply(g1, a, out=g1)
-    grad_b += g2
-    grad_b -= g3
-    return {"loss": loss, "a.grad": grad_a, "b.grad": grad_b}
+    return _leaf_gradients(loss, a, b, g1, g2, g3)
 
 
 # ---------------------------------------------------------------------------------------
