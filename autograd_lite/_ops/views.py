@@ -331,6 +331,10 @@ def _broadcast_view(data, shape):
     """``np.broadcast_to`` (a read-only view, stride 0 on repeated dims), without its 3 us of
     Python overhead in the common case of contiguous data."""
     array = data if isinstance(data, np.ndarray) else np.array(data)
+    if not array.ndim:  # a number to repeat (a sum's gradient): every stride 0
+        out = np.ndarray(shape, array.dtype, array, 0, (0,) * len(shape))
+        out.flags.writeable = False
+        return out
     if not array.flags.c_contiguous:
         return np.broadcast_to(array, shape)
     lead = len(shape) - array.ndim
