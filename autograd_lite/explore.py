@@ -36,6 +36,7 @@ import dataclasses
 import html
 import json
 import pathlib
+import re
 import sys
 
 import numpy as np
@@ -704,8 +705,6 @@ def _inline_svg(svg) -> str:
 
 
 def _drop_attribute(tag: str, name: str) -> str:
-    import re
-
     return re.sub(rf'\s{name}="[^"]*"', "", tag)
 
 
