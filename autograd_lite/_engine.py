@@ -61,6 +61,7 @@ DETACHED_IN_PLACE = [False]
 # torch's sequence numbers: every node made gets the next one; a leaf's node the last there is.
 _next_sequence_nr = itertools.count().__next__
 _LAST_SEQUENCE_NR = 2**64 - 1
+_RENAMED: dict = {}  # (class, torch's name) -> the subclass of that name (Node._rename)
 
 
 class Node:
@@ -107,6 +108,19 @@ class Node:
     def __init__(self):  # (anomaly mode swaps it for one that also records the forward stack)
         self._saved = None
         self._seq = _next_sequence_nr()
+
+    def _rename(self, name: str) -> None:
+        """Name this node as torch does where one class makes nodes torch names apart (sum
+        with and without ``dim``, ...): its class becomes a subclass of that name (one per
+        name, no new slots), so ``type(grad_fn).__name__`` says it as ``name()`` does."""
+        key = (self.__class__, name)
+        named = _RENAMED.get(key)
+        if named is None:
+            base = self.__class__
+            named = _RENAMED[key] = type(
+                name, (base,), {"__slots__": (), "_name": name, "__module__": base.__module__}
+            )
+        self.__class__ = named
 
     def _sequence_nr(self) -> int:
         """torch's: when the node was made, counted; the pass runs later nodes first."""

@@ -104,6 +104,8 @@ def assert_same(actual, expected, *, atol: float, rtol: float, where="output", g
         if graph:
             assert actual.requires_grad == expected.requires_grad, f"{where}: requires_grad"
             assert node_name(actual.grad_fn) == node_name(expected.grad_fn), f"{where}: grad_fn"
+            if expected.grad_fn is not None:  # type(y.grad_fn).__name__, as tutorials print it
+                assert type(actual.grad_fn).__name__ == type(expected.grad_fn).__name__, where
     elif isinstance(expected, (tuple, list)):
         # Also tells torch.Size and torch.return_types.max (a named tuple) from plain tuples.
         assert type(actual).__name__ == type(expected).__name__, f"{where}: type"

@@ -312,7 +312,7 @@ class Remainder(BinaryOp):
     @classmethod
     def save_inputs(cls, node, a, b) -> None:
         if b.__class__ is Tensor or isinstance(b, Tensor):
-            node._name = cls._name[:-1] + "1"
+            node._rename(cls._name[:-1] + "1")
             node.save(a, b)
 
     def gradient(self, grad):

@@ -143,7 +143,7 @@ def compare_inplace(name: str):
             raise TypeError(f"{name}_(): argument 'other' must be Tensor or Number")
         if _tracks(self, *([other] if isinstance(other, Tensor) else [])):
             node = ComparedInPlace()
-            node._name = f"{name.capitalize()}Backward{1 if isinstance(other, Tensor) else 0}"
+            node._rename(f"{name.capitalize()}Backward{1 if isinstance(other, Tensor) else 0}")
             inputs = (self, other) if isinstance(other, Tensor) else (self,)
             result = _record(node, inputs, result._data.astype(self._data.dtype))
         return self._assign(result)

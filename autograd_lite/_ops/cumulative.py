@@ -124,7 +124,7 @@ def prod(input: Tensor, dim=None, keepdim=False, *, dtype=None) -> Tensor:
         out = multiply(data, axis=d, keepdims=keepdim) if data.ndim else data.copy()
     if _tracks(input):
         node = Prod()
-        node._name = "ProdBackward0" if dim is None else "ProdBackward1"
+        node._rename("ProdBackward0" if dim is None else "ProdBackward1")
         node.dim, node.keepdim = d, keepdim
         node.save(input)
         t = _record(node, (input,), out)

@@ -110,7 +110,7 @@ def diag(input: Tensor, diagonal=0) -> Tensor:  # noqa: A002 - torch's argument 
         out = np.diagonal(data, offset).copy()
         if _tracks(input):
             node = Diagonal()
-            node._name = "DiagonalBackward0_copy"
+            node._rename("DiagonalBackward0_copy")
             node.shape, node.offset, node.dim1, node.dim2 = data.shape, offset, 0, 1
             return _record(node, (input,), out)
         return make_tensor(out)

@@ -222,7 +222,7 @@ def _xlogy_number(tensor: Tensor, number, name: str, number_first: bool) -> Tens
     out = np.asarray(Xlogy.compute(y, x) if number_first else Xlogy.compute(x, y)).astype(dt)
     if _tracks(tensor):
         node = Xlogy()
-        node._name = name
+        node._rename(name)
         pair = (make_tensor(y), tensor) if number_first else (tensor, make_tensor(y))
         node.save(*pair)
         return _record(node, (None, tensor) if number_first else (tensor, None), out)

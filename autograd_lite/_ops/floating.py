@@ -139,7 +139,7 @@ def copysign(input, other):
         raise _not_tensor("copysign", input, other)
     out = binary(Copysign, "copysign", input, other)
     if out._grad_fn is not None and not isinstance(other, Tensor):
-        out._grad_fn._name = "CopysignBackward1"
+        out._grad_fn._rename("CopysignBackward1")
     return out
 
 

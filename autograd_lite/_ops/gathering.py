@@ -277,7 +277,7 @@ def masked_fill(input: Tensor, mask, value) -> Tensor:
     tensor_value = isinstance(value, Tensor)
     if _tracks(input, value) if tensor_value else _tracks(input):
         node = MaskedFill()
-        node._name = "MaskedFillBackward1" if tensor_value else "MaskedFillBackward0"
+        node._rename("MaskedFillBackward1" if tensor_value else "MaskedFillBackward0")
         node.mask = mask
         return _record(node, (input, value) if tensor_value else (input,), out)
     return make_tensor(out)

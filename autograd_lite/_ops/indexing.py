@@ -49,7 +49,7 @@ def _embed(grad: Tensor, shape, key, source_name) -> Tensor:
         out[key] = grad._data
     if _tracks(grad):
         node = Embed()
-        node._name = source_name.replace("Backward0", "BackwardBackward0")
+        node._rename(source_name.replace("Backward0", "BackwardBackward0"))
         node.key, node.source_name = key, source_name
         return _record(node, (grad,), out)
     return make_tensor(out)
@@ -61,7 +61,8 @@ def _take(input: Tensor, key, name: str) -> Tensor:
     node = None
     if _tracks(input):
         node = Select()
-        node._name, node.shape, node.key = name, data.shape, key
+        node._rename(name)
+        node.shape, node.key = data.shape, key
     if _is_advanced(key):
         if node is not None and name == "IndexBackward0":
             # torch saves the index tensors: a second backward through the node raises.
@@ -74,7 +75,8 @@ def as_strided_node(base: Tensor, positions, data) -> Select:
     """The node of a view that takes the elements at ``positions`` (index arrays) of ``base``,
     whatever grad mode is on: a view's history, brought up to date (``refresh_view``)."""
     node = Select()
-    node._name, node.shape, node.key = "AsStridedBackward0", base._data.shape, positions
+    node._rename("AsStridedBackward0")
+    node.shape, node.key = base._data.shape, positions
     return _record(node, (base,), data)._grad_fn
 
 
@@ -117,7 +119,7 @@ def index(input: Tensor, key) -> Tensor:
         if not _tracks(input):
             return _view(out, input, None)
         node = Select()
-        node._name, node.shape, node.key = "SelectBackward0", data.shape, (key, Ellipsis)
+        node.shape, node.key = data.shape, (key, Ellipsis)  # (the class is SelectBackward0)
         return _view(out, input, node)
     items = key if isinstance(key, tuple) else (key,)
     items = tuple(_index_item(k) for k in items)
@@ -298,7 +300,7 @@ def setitem(target: Tensor, key, value) -> None:
             raise _view_error(target, target._view_creation, indirect=False)
         node = CopySlices()
         if advanced:
-            node._name = "IndexPutBackward0"  # torch's index_put_ for integer and mask keys
+            node._rename("IndexPutBackward0")  # torch's index_put_ for integer and mask keys
         node.key = np_key
         value_t = _as_tensor(value) if not isinstance(value, Tensor) else value
         edges_from = _record(node, (target, value_t), data)  # edges to the old history

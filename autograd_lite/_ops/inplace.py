@@ -123,7 +123,7 @@ def t_(self: Tensor) -> Tensor:
         )
     result = t(self)
     if result._grad_fn is not None:
-        result._grad_fn._name = "TBackward1"  # torch's name for the in-place t_
+        result._grad_fn._rename("TBackward1")  # torch's name for the in-place t_
     self._data = result._data
     version_cell(self)[0] += 1
     self._rebase(result._grad_fn)

@@ -227,7 +227,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     if _tracks(a, b):
         node = MatmulND()
         if fold == "right" and na >= 2:  # torch made (b^T @ a^T)^T contiguous: a copy
-            node._name = "CloneBackward0"
+            node._rename("CloneBackward0")
         node.save(a, b)
         return _record(node, (a, b), out)
     return make_tensor(out)

@@ -529,7 +529,7 @@ def round(input: Tensor, *, decimals=None) -> Tensor:  # noqa: A001
     out = out.astype(data.dtype, copy=False)
     if _tracks(input):
         node = Round()
-        node._name = "RoundBackward1"
+        node._rename("RoundBackward1")
         return _record_unary(node, input, out)
     return make_tensor(out)
 
@@ -669,7 +669,7 @@ def _bound(name: str, input, bound):
 def _one_sided(result: Tensor, node: str, bound) -> Tensor:
     """torch names clamp_min's node ClampMinBackward0 (a number) or 1 (a tensor)."""
     if result._grad_fn is not None:
-        result._grad_fn._name = f"{node}Backward{1 if isinstance(bound, Tensor) else 0}"
+        result._grad_fn._rename(f"{node}Backward{1 if isinstance(bound, Tensor) else 0}")
     return result
 
 

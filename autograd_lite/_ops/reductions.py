@@ -115,7 +115,7 @@ def mean(input: Tensor, dim=None, keepdim=False, *, dtype=None) -> Tensor:
         out = out.astype(data.dtype)
     if _tracks(input):
         node = Mean()
-        node._name = "MeanBackward0" if dim is None else "MeanBackward1"
+        node._rename("MeanBackward0" if dim is None else "MeanBackward1")
         node.shape, node.dims, node.keepdim = data.shape, dims, keepdim
         node.count = count
         return _record(node, (input,), out)
@@ -163,7 +163,7 @@ def _var_std(input, dim, correction, keepdim, unbiased, std: bool) -> Tensor:
     out = out.astype(data.dtype) if out.dtype != data.dtype else out
     if _tracks(input):
         node = VarStd()
-        node._name = "StdBackward0" if std else "VarBackward0"
+        node._rename("StdBackward0" if std else "VarBackward0")
         node.shape, node.dims, node.keepdim, node.std = data.shape, dims, keepdim, std
         node.denominator = builtins.max(count - correction, 0)
         node.save(input)
@@ -243,7 +243,7 @@ def _extreme(input: Tensor, dim, keepdim, largest: bool, name: str):
         out = np.max(data) if largest else np.min(data)
         if _tracks(input):
             node = MaxAll()
-            node._name = "MaxBackward1" if largest else "MinBackward1"
+            node._rename("MaxBackward1" if largest else "MinBackward1")
             node.save(input)
             t = _record(node, (input,), out)
             node.save_result(t)
@@ -260,7 +260,7 @@ def _extreme(input: Tensor, dim, keepdim, largest: bool, name: str):
     indices = make_tensor(idx if keepdim or not data.ndim else arg)
     if _tracks(input):
         node = MaxDim()
-        node._name = "MaxBackward0" if largest else "MinBackward0"
+        node._rename("MaxBackward0" if largest else "MinBackward0")
         node.dim, node.keepdim = d, keepdim
         node.indices = indices
         onehot = np.zeros(data.shape, dtype=bool)
@@ -321,7 +321,7 @@ def _amax_amin(input, dim, keepdim: bool, name: str) -> Tensor:
     out = (np.amax if name == "amax" else np.amin)(data, axis=dims, keepdims=keepdim)
     if _tracks(input):
         node = Amax()
-        node._name = "AmaxBackward0" if name == "amax" else "AminBackward0"
+        node._rename("AmaxBackward0" if name == "amax" else "AminBackward0")
         node.shape, node.dims, node.keepdim = data.shape, dims, keepdim
         node.save(input)
         t = _record(node, (input,), out)

@@ -40,7 +40,7 @@ def _fill(self: Tensor, values: np.ndarray, name: str, probabilities=None) -> Te
     inputs = (self,) if probabilities is None else (self, probabilities)
     if _tracks(*inputs):
         node = RandomFill()
-        node._name = name
+        node._rename(name)
         return self._assign(_record(node, inputs, out))
     return self._assign(make_tensor(out))
 
@@ -255,7 +255,7 @@ def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
     out = _coin_flips(data, generator).astype(data.dtype)
     if _tracks(input):
         node = RandomFill()
-        node._name = "BernoulliBackward0"
+        node._rename("BernoulliBackward0")
         return _record(node, (input,), out)
     return make_tensor(out)
 

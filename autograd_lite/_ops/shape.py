@@ -89,7 +89,7 @@ def _in_place_view(view_op):
         result = view_op(self, *args, **kwargs)
         node = result._grad_fn
         if node is not None:
-            node._name = _IN_PLACE_NAMES[node._name]
+            node._rename(_IN_PLACE_NAMES[node._name])
         self._data = result._data
         cell = version_cell(self)
         cell[0] += 1
@@ -386,7 +386,7 @@ def _triangle(input: Tensor, diagonal: int, lower: bool) -> Tensor:
     out = (np.tril if lower else np.triu)(data, diagonal)
     if _tracks(input):
         node = Triangle()
-        node._name = "TrilBackward0" if lower else "TriuBackward0"
+        node._rename("TrilBackward0" if lower else "TriuBackward0")
         node.lower, node.diagonal = lower, diagonal
         return _record(node, (input,), out)
     return make_tensor(out)

@@ -34,7 +34,7 @@ def _pick(input: Tensor, dim: int, indices: np.ndarray, name: str) -> Tensor:
     """The values at ``indices`` along ``dim``, their node named ``name``."""
     values = _gather(input, dim, indices)
     if values._grad_fn is not None:
-        values._grad_fn._name = name
+        values._grad_fn._rename(name)
     return values
 
 

@@ -66,7 +66,7 @@ def _split_at(input: Tensor, sizes: list, d: int, name: str) -> tuple:
     if not _tracks(input):
         return _views_without_graph(pieces, input)
     node = Split()
-    node._name = name
+    node._rename(name)
     node.num_outputs = len(pieces)
     node.dim, node.sizes, node.shape, node.dtype = d, sizes, data.shape, data.dtype
     outputs = []

@@ -107,7 +107,7 @@ def _spread_mean(input, dim, correction, keepdim, unbiased, std: bool) -> tuple:
     if not _tracks(input):
         return make_tensor(spread), make_tensor(mean)
     node = VarMean()
-    node._name = "StdMeanBackward0" if std else "VarMeanBackward0"
+    node._rename("StdMeanBackward0" if std else "VarMeanBackward0")
     node.shape, node.dims, node.keepdim, node.std = data.shape, dims, keepdim, std
     node.count, node.denominator = count, builtins.max(count - correction, 0)
     node.save(input)

@@ -94,7 +94,7 @@ def lerp(input, end, weight):
     if _tracks(input, end, *([weight] if weight_is_tensor else [])):
         node = Lerp()
         if weight_is_tensor:
-            node._name = "LerpBackward1"
+            node._rename("LerpBackward1")
             node.save(input, end, weight)
             return _record(node, (input, end, weight), out)
         node.weight = weight

@@ -151,7 +151,7 @@ def _renamed(inplace, node_name: str):
         out = inplace(self, *args, **kwargs)
         node = out._grad_fn
         if node is not None and node._name[:-1] == node_name[:-1]:
-            node._name = node_name
+            node._rename(node_name)
         return out
 
     method.__name__ = inplace.__name__

@@ -94,7 +94,7 @@ def reshape(input: Tensor, *shape) -> Tensor:
     out = copy._data.reshape(new)
     if _tracks(copy):
         node = Reshape()
-        node._name = "UnsafeViewBackward0"
+        node._rename("UnsafeViewBackward0")
         node.shape = data.shape
         return _record(node, (copy,), out)
     return make_tensor(out)
@@ -260,7 +260,7 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
     node = None
     if _tracks(input):
         node = Squeeze()
-        node._name = (
+        node._rename(
             "SqueezeBackward0"
             if dim is None
             else "SqueezeBackward1"
