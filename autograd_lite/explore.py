@@ -489,6 +489,8 @@ class Explorer:
             text = templates[input_nr]
             if node == "PowBackward0" and isinstance(n, (int, float)):
                 text = f"grad × {_num(n)}·{{a}}" if n == 2 else text
+                if n == 1:  # torch's formula keeps x ** 0, which is 1: say so
+                    text = "grad × 1·{a}^0 (= grad)"
                 text = text.format(a=a, b=b, n=_num(n), n1=_num(n - 1))
             else:
                 c = getattr(v.node, "_saved_other", None)
@@ -518,7 +520,8 @@ class Explorer:
                 head += f", {parts}"
             elif len(step.contributions) > 1:  # several paths meet here: their sum arrived
                 parts = " + ".join(
-                    f"{value_text(c['grad'])} (from {c['from_name']})" for c in step.contributions
+                    f"{_term(value_text(c['grad']))} (from {c['from_name']})"
+                    for c in step.contributions
                 )
                 head += f" = {parts}"
             lines.append(head)
@@ -675,6 +678,11 @@ def _constant(node, position: int) -> str:
         if hasattr(value, "detach") and value.numel() == 1:
             return value_text(_numpy(value))
     return "ab"[position] if position < 2 else "c"
+
+
+def _term(text: str) -> str:
+    """A summand as a sum shows it: ``1 + (-6)``, not ``1 + -6``."""
+    return f"({text})" if text.startswith("-") else text
 
 
 def _shape_text(shape) -> str:
