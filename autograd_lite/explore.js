@@ -3,6 +3,7 @@ function fmt(v) {
   if (v === null || v === undefined) return "None";
   if (typeof v === "number") return Number(v.toPrecision(4)).toString();
   if (typeof v === "boolean") return String(v);
+  if (!Array.isArray(v) && v.shape) return "(" + v.shape.join(", ") + ") tensor";  // kept as its shape
   const flat = [].concat(...[v].flat(Infinity));
   if (flat.length > 12) return "(" + shape(v).join(", ") + ") tensor";
   return "[" + flat.map(fmt).join(", ") + "]";

@@ -109,6 +109,9 @@ _BROADCASTING = {
     "Atan2Backward0",
 }
 SMALL = 6  # tensors with at most this many elements show their values (as make_dot does)
+# A step keeps the values of gradients up to this size; of bigger ones only the shape, so
+# that exploring an MLP's loss does not send the widget (and save in the notebook) 100 MB.
+VALUES_KEPT = 256
 
 
 # ============================================================================================
@@ -327,6 +330,8 @@ def value_text(a, limit: int = SMALL) -> str:
     """``6``, ``[1, 2.5]``, or ``(3, 4) tensor`` when it has more than ``limit`` elements."""
     if a is None:
         return "None"
+    if isinstance(a, dict):  # a gradient kept as its shape only (_as_list)
+        return "(" + ", ".join(map(str, a["shape"])) + ") tensor"
     a = np.asarray(a)
     if a.ndim == 0:
         return _num(a.item())
@@ -336,7 +341,11 @@ def value_text(a, limit: int = SMALL) -> str:
 
 
 def _as_list(a):
-    return None if a is None else np.asarray(a).tolist()
+    """A gradient as JSON: nested lists, or ``{"shape": [...]}`` beyond VALUES_KEPT elements."""
+    if a is None:
+        return None
+    a = np.asarray(a)
+    return {"shape": list(a.shape)} if a.size > VALUES_KEPT else a.tolist()
 
 
 def _dtype(a) -> str:
@@ -537,7 +546,8 @@ class Explorer:
         return [dataclasses.asdict(step) for step in self.steps]
 
     def final_grads(self) -> dict:
-        """Each leaf's ``.grad`` after the last step: what ``y.backward()`` gives it."""
+        """Each leaf's ``.grad`` after the last step: what ``y.backward()`` gives it (nested
+        lists; a gradient of more than VALUES_KEPT elements as ``{"shape": [...]}``)."""
         last = self.steps[-1].leaf_grads if self.steps else []
         return {g["name"]: g["grad"] for g in last}
 

@@ -371,3 +371,21 @@ def test_explorer_is_the_same_class_for_torch_tensors():
     assert isinstance(explorer, Explorer)
     assert explorer.steps[-1].node == "AccumulateGrad"
     assert viz.explore is explore
+
+
+def test_big_tensors_are_kept_as_shapes_not_values():
+    """Exploring an MLP's loss: the steps (the widget's state, saved in the notebook) hold the
+    shapes of big gradients, not their values; small ones keep their values."""
+    torch.manual_seed(0)
+    x = autograd_lite.tensor(torch.randn(64, 128).numpy())
+    w1 = autograd_lite.tensor(torch.randn(128, 256).numpy(), requires_grad=True)
+    b = autograd_lite.tensor(torch.randn(3).numpy(), requires_grad=True)
+    y = (autograd_lite.tanh(x @ w1).sum(0)[:3] * b).pow(2).mean()
+    explorer = explore(y, params={"w1": w1, "b": b})
+    state = json.dumps(explorer.as_dicts())
+    assert len(state) < 50_000, len(state)
+    final = explorer.final_grads()
+    assert final["w1"] == {"shape": [128, 256]}
+    y.backward()
+    np.testing.assert_allclose(final["b"], b.grad.numpy(), rtol=1e-6)
+    assert "(128, 256) tensor" in explorer.trace_text()
