@@ -108,7 +108,6 @@ _BROADCASTING = {
     "AtanBackward0",
     "Atan2Backward0",
 }
-SMALL = 6  # tensors with at most this many elements show their values (as make_dot does)
 # A step keeps the values of gradients up to this size; of bigger ones only the shape, so
 # that exploring an MLP's loss does not send the widget (and save in the notebook) 100 MB.
 VALUES_KEPT = 256
@@ -318,26 +317,17 @@ def _record(y, gradient, vertices):
 # ============================================================================================
 
 
-def _num(x) -> str:
-    if isinstance(x, bool):
-        return str(x)
-    if isinstance(x, float):
-        return f"{x:.4g}"
-    return str(x)
-
-
-def value_text(a, limit: int = SMALL) -> str:
-    """``6``, ``[1, 2.5]``, or ``(3, 4) tensor`` when it has more than ``limit`` elements."""
+def value_text(a, limit: int | None = None) -> str:
+    """``6``, ``[1, 2.5]``, or ``(3, 4) tensor`` when it has more than ``limit`` elements
+    (``make_dot``'s limit by default), in ``make_dot``'s number format."""
     if a is None:
         return "None"
     if isinstance(a, dict):  # a gradient kept as its shape only (_as_list)
-        return "(" + ", ".join(map(str, a["shape"])) + ") tensor"
+        return viz._size_text(a["shape"]) + " tensor"
     a = np.asarray(a)
-    if a.ndim == 0:
-        return _num(a.item())
-    if a.size > limit:
-        return "(" + ", ".join(map(str, a.shape)) + ") tensor"
-    return "[" + ", ".join(_num(x) for x in a.ravel().tolist()) + "]"
+    if a.ndim and a.size > (viz.SMALL_TENSOR if limit is None else limit):
+        return viz._size_text(a.shape) + " tensor"
+    return viz._values_text(a)
 
 
 def _as_list(a):
@@ -497,13 +487,13 @@ class Explorer:
             n = getattr(v.node, "exponent", None) if n is None else n
             text = templates[input_nr]
             if node == "PowBackward0" and isinstance(n, (int, float)):
-                text = f"grad × {_num(n)}·{{a}}" if n == 2 else text
+                text = f"grad × {viz._number_text(n)}·{{a}}" if n == 2 else text
                 if n == 1:  # torch's formula keeps x ** 0, which is 1: say so
                     text = "grad × 1·{a}^0 (= grad)"
-                text = text.format(a=a, b=b, n=_num(n), n1=_num(n - 1))
+                text = text.format(a=a, b=b, n=viz._number_text(n), n1=viz._number_text(n - 1))
             else:
                 c = getattr(v.node, "_saved_other", None)
-                c = _num(c) if isinstance(c, (int, float)) else "c"
+                c = viz._number_text(c) if isinstance(c, (int, float)) else "c"
                 text = text.format(a=a, b=b, c=c, n="n", n1="(n-1)")
         else:
             name = viz.forward_name(v.node)
@@ -568,12 +558,12 @@ class Explorer:
             if v.kind == "op":
                 got = self.incoming.get(v.id)
                 if got and got[0] is not None:
-                    lines.append(f"{_shape_text(got[0].shape)} {got[0].dtype}")
+                    lines.append(f"{viz._size_text(got[0].shape)} {got[0].dtype}")
                 fill = viz.OP_COLOR
             else:
                 data = _numpy(v.tensor)
-                lines.append(f"{_shape_text(data.shape)} {_dtype(v.tensor)}")
-                if data.size <= SMALL:
+                lines.append(f"{viz._size_text(data.shape)} {_dtype(v.tensor)}")
+                if data.size <= viz.SMALL_TENSOR:
                     lines.append("value: " + value_text(data))
                 fill = viz.LEAF_COLOR if v.kind == "leaf" else viz.OUTPUT_COLORS[0]
                 if v.kind == "leaf":
@@ -684,7 +674,7 @@ def _constant(node, position: int) -> str:
         value = getattr(node, f"_saved_{key}", None)
         value = getattr(node, key, None) if value is None else value
         if isinstance(value, (int, float)):
-            return _num(value)
+            return viz._number_text(value)
         if hasattr(value, "detach") and value.numel() == 1:
             return value_text(_numpy(value))
     return "ab"[position] if position < 2 else "c"
@@ -693,10 +683,6 @@ def _constant(node, position: int) -> str:
 def _term(text: str) -> str:
     """A summand as a sum shows it: ``1 + (-6)``, not ``1 + -6``."""
     return f"({text})" if text.startswith("-") else text
-
-
-def _shape_text(shape) -> str:
-    return "(" + ", ".join(str(s) for s in shape) + ")"
 
 
 def _edge_id(source, target, input_nr) -> str:

@@ -172,17 +172,7 @@ class Mul(BinaryOp):
         node.save(a if b_needs else None, b if a._requires_grad else None)
 
     def gradient(self, grad):
-        a, b = self.saved_tensors
-        if not _GradMode.enabled:  # no graph: the products on the arrays, as mul computes them
-            g = grad._data
-            if (b is None or b.__class__ is Tensor and b._data.dtype is g.dtype) and (
-                a is None or a.__class__ is Tensor and a._data.dtype is g.dtype
-            ):
-                return (
-                    make_tensor(g * b._data) if b is not None else None,
-                    make_tensor(g * a._data) if a is not None else None,
-                )
-        return (grad * b if b is not None else None), (grad * a if a is not None else None)
+        return product_rule(grad, *self.saved_tensors)
 
     def gradient_in_place(self, grad):
         a, b = self.saved_tensors
@@ -194,6 +184,21 @@ class Mul(BinaryOp):
             return None, grad_b
         np.multiply(g, b._data, out=g)
         return grad, grad_b
+
+
+def product_rule(grad: Tensor, a, b) -> tuple:
+    """``(grad * b, grad * a)``, each None where its input takes no gradient (that input's
+    partner was not saved): the rule of a product, elementwise (mul) or summed (dot)."""
+    if not _GradMode.enabled:  # no graph: the products on the arrays, as mul computes them
+        g = grad._data
+        if (b is None or b.__class__ is Tensor and b._data.dtype is g.dtype) and (
+            a is None or a.__class__ is Tensor and a._data.dtype is g.dtype
+        ):
+            return (
+                make_tensor(g * b._data) if b is not None else None,
+                make_tensor(g * a._data) if a is not None else None,
+            )
+    return (grad * b if b is not None else None), (grad * a if a is not None else None)
 
 
 class Div(BinaryOp):

@@ -16,7 +16,7 @@ from .._engine import _GradMode
 from .._errors import hint
 from .._tensor import Tensor, make_tensor
 from ._base import Op, _as_tensor, _dtype_of, _record, _scalar_name, _tracks, _view
-from .arithmetic import _record_binary, mul
+from .arithmetic import _record_binary, mul, product_rule
 from .views import Squeeze, reshape, squeeze, unsqueeze
 
 # torch does not promote in matrix products, and each of its kernels words the refusal its own way.
@@ -126,8 +126,7 @@ class Dot(Op):
     saved_names = ("self", "tensor")
 
     def gradient(self, grad):
-        a, b = self.saved_tensors
-        return (grad * b if b is not None else None), (grad * a if a is not None else None)
+        return product_rule(grad, *self.saved_tensors)
 
 
 def dot(input: Tensor, other: Tensor) -> Tensor:
